@@ -1,0 +1,186 @@
+"""The registry of every bijector the library ships, with sample parameters.
+
+`tests/test_bijector_registry.py` runs the shared checks (round trip, log-det
+against autodiff, fldj = -ildj, monotone, finite at extremes, XLA vs eager,
+CompositeTensor) on every row. A new bijector adds a row here, not a new test
+file. Rows of the scalar analytic families also carry `valid_params` (random
+valid parameters, edges included) for the accuracy and property tests, and
+`invalid_params` for the `validate_args` checks.
+"""
+
+import dataclasses
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from tfp_analytic import bijectors as tfab
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+  """One registry row.
+
+  Attributes:
+    name: test id.
+    make: `make(dtype, rng, batch_shape)` returns a bijector whose parameters
+      have `batch_shape` (representative random values).
+    event_shape: shape of one event (`()` for scalar bijectors).
+    sample_x: `sample_x(dtype, rng, shape)` returns inputs of `shape`.
+    extreme_x: inputs (per dtype) at which values and gradients must be
+      finite, as a function of `(dtype)` returning an array of events.
+    family: the analytic family class for rows of a single family member.
+    valid_params: `valid_params(rng, n)` returns a dict of float64 arrays of
+      `n` random valid parameter sets, edges of the range included.
+    invalid_params: `(kwargs, substring)` pairs that `validate_args=True`
+      must reject with an error containing `substring`.
+    round_trip_rtol: per-dtype relative tolerance of the generic round trip.
+  """
+  name: str
+  make: Callable
+  event_shape: Sequence[int] = ()
+  sample_x: Callable = None
+  extreme_x: Callable = None
+  family: Optional[type] = None
+  valid_params: Optional[Callable] = None
+  invalid_params: Sequence = ()
+  round_trip_rtol: dict = dataclasses.field(
+      default_factory=lambda: {tf.float32: 1e-4, tf.float64: 1e-11})
+
+
+def round_trip_error(family, params, x, dtype):
+  """Round-trip error in units of the conditioning floor.
+
+  `e = |inverse(forward(x)) - x| / (ulp(y) / f'(x) + ulp(x))`, computed with
+  the forward map, its slope (autodiff) and the inverse all in `dtype`.
+  """
+  np_dtype = dtype.as_numpy_dtype
+  bijector = family(**{k: tf.constant(v, dtype) for k, v in params.items()})
+  x = x.astype(np_dtype)
+  with tf.GradientTape() as tape:
+    xt = tf.constant(x)
+    tape.watch(xt)
+    y = bijector.forward(xt)
+  slope = tape.gradient(y, xt).numpy().astype(np.float64)
+  y = y.numpy()
+  x_back = bijector.inverse(y).numpy()
+  floor = (np.spacing(np.abs(y)).astype(np.float64) / slope
+           + np.spacing(np.abs(x)).astype(np.float64))
+  return np.abs(x_back.astype(np.float64) - x) / floor
+
+
+def _normal_x(scale):
+  def sample(dtype, rng, shape):
+    return (scale * rng.standard_normal(shape)).astype(dtype.as_numpy_dtype)
+  return sample
+
+
+def _scalar_extremes(dtype):
+  big = 1e30 if dtype == tf.float32 else 1e300
+  return np.array([-big, -1e10, -1e4, -1., 0., 1e-30, 1., 1e4, 1e10, big],
+                  dtype=dtype.as_numpy_dtype)
+
+
+def _log_uniform(rng, low, high, n):
+  return np.exp(rng.uniform(np.log(low), np.log(high), n))
+
+
+def _with_edges(rng, values, edges):
+  """Replaces a random third of `values` with draws from `edges`."""
+  values = values.copy()
+  pick = rng.random(values.shape) < 1. / 3.
+  values[pick] = rng.choice(np.asarray(edges, np.float64), pick.sum())
+  return values
+
+
+def _cubic_rational_params(rng, n):
+  magnitude = _with_edges(rng, rng.uniform(-1., 8., n),
+                          [-0.999, -0.99, 7.99, 7.999, 0.])
+  return dict(loc=rng.uniform(-100., 100., n),
+              magnitude=magnitude,
+              width=_log_uniform(rng, 0.1, 100., n))
+
+
+def _sinh_conjugation_params(rng, n):
+  return dict(loc=rng.uniform(-100., 100., n),
+              scale=_log_uniform(rng, 1e-3, 1e3, n),
+              shift=_with_edges(rng, rng.uniform(-5., 5., n), [-1e3, 1e3]),
+              outer_log_scale=rng.uniform(-3., 3., n),
+              inner_log_scale=rng.uniform(-3., 3., n))
+
+
+def _cubic_conjugation_params(rng, n):
+  return dict(loc=rng.uniform(-100., 100., n),
+              shift=_with_edges(rng, rng.uniform(-5., 5., n), [-1e3, 1e3]),
+              linear=_log_uniform(rng, 1e-3, 1e3, n),
+              cubic=_log_uniform(rng, 1e-3, 1e3, n))
+
+
+_MODERATE_PARAMS = {
+    tfab.CubicRational: lambda rng, n: dict(
+        loc=rng.standard_normal(n), magnitude=rng.uniform(-0.9, 7.5, n),
+        width=_log_uniform(rng, 0.3, 3., n)),
+    tfab.SinhConjugation: lambda rng, n: dict(
+        loc=rng.standard_normal(n), scale=_log_uniform(rng, 0.3, 3., n),
+        shift=rng.uniform(-2., 2., n), outer_log_scale=rng.uniform(-1, 1, n),
+        inner_log_scale=rng.uniform(-1, 1, n)),
+    tfab.CubicConjugation: lambda rng, n: dict(
+        loc=rng.standard_normal(n), shift=rng.uniform(-2., 2., n),
+        linear=_log_uniform(rng, 0.3, 3., n),
+        cubic=_log_uniform(rng, 0.1, 3., n)),
+}
+
+
+def make_family(family, dtype, rng, batch_shape):
+  """A member of `family` with moderate random parameters of `batch_shape`."""
+  n = int(np.prod(batch_shape, dtype=np.int64))
+  params = _MODERATE_PARAMS[family](rng, n)
+  return family(**{
+      k: tf.constant(np.reshape(v, batch_shape), dtype)
+      for k, v in params.items()})
+
+
+def _family_case(family, valid_params, invalid_params):
+  return Case(
+      name=family.__name__,
+      make=lambda dtype, rng, batch_shape: make_family(
+          family, dtype, rng, batch_shape),
+      sample_x=_normal_x(3.),
+      extreme_x=_scalar_extremes,
+      family=family,
+      valid_params=valid_params,
+      invalid_params=invalid_params)
+
+
+def _stack_case(family, num_members):
+  def make(dtype, rng, batch_shape):
+    raw = rng.standard_normal(
+        list(batch_shape) + [num_members * family.num_raw_params])
+    return tfab.stack_from_raw(family, tf.constant(0.5 * raw, dtype))
+  return Case(name=f'{family.__name__}_stack{num_members}', make=make,
+              sample_x=_normal_x(3.), extreme_x=_scalar_extremes)
+
+
+FAMILY_CASES = [
+    _family_case(tfab.CubicRational, _cubic_rational_params, [
+        (dict(magnitude=-1.), 'magnitude'),
+        (dict(magnitude=8.), 'magnitude'),
+        (dict(magnitude=-3.), 'magnitude'),
+        (dict(width=0.), 'width'),
+        (dict(width=-1.), 'width'),
+    ]),
+    _family_case(tfab.SinhConjugation, _sinh_conjugation_params, [
+        (dict(scale=0.), 'scale'),
+        (dict(scale=-2.), 'scale'),
+    ]),
+    _family_case(tfab.CubicConjugation, _cubic_conjugation_params, [
+        (dict(linear=0.), 'linear'),
+        (dict(linear=-1.), 'linear'),
+        (dict(cubic=0.), 'cubic'),
+        (dict(cubic=-0.5), 'cubic'),
+    ]),
+]
+
+REGISTRY = FAMILY_CASES + [
+    _stack_case(family, 4) for family in tfab.FAMILIES
+]

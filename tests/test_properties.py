@@ -1,0 +1,81 @@
+"""Hypothesis property tests of the scalar families, float32 and float64."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from tests import registry
+from tfp_analytic import bijectors as tfab
+
+
+def _floats(low, high):
+  return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+def _log_floats(low, high):
+  return _floats(np.log(low), np.log(high)).map(np.exp)
+
+
+PARAMS = {
+    tfab.CubicRational: st.fixed_dictionaries(dict(
+        loc=_floats(-100., 100.),
+        magnitude=_floats(-0.999, 7.999),
+        width=_log_floats(0.1, 100.))),
+    tfab.SinhConjugation: st.fixed_dictionaries(dict(
+        loc=_floats(-100., 100.),
+        scale=_log_floats(1e-3, 1e3),
+        shift=_floats(-1e3, 1e3),
+        outer_log_scale=_floats(-3., 3.),
+        inner_log_scale=_floats(-3., 3.))),
+    tfab.CubicConjugation: st.fixed_dictionaries(dict(
+        loc=_floats(-100., 100.),
+        shift=_floats(-1e3, 1e3),
+        linear=_log_floats(1e-3, 1e3),
+        cubic=_log_floats(1e-3, 1e3))),
+}
+
+families = pytest.mark.parametrize(
+    'family', list(PARAMS), ids=lambda f: f.__name__)
+dtypes = pytest.mark.parametrize(
+    'dtype', [tf.float32, tf.float64], ids=lambda d: d.name)
+xs = st.lists(_floats(-1e4, 1e4), min_size=2, max_size=16)
+
+
+@families
+@dtypes
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_round_trip_and_monotone(family, dtype, data):
+  params = data.draw(PARAMS[family])
+  x = np.sort(np.array(data.draw(xs)))
+  err = registry.round_trip_error(
+      family, {k: np.full_like(x, v) for k, v in params.items()}, x, dtype)
+  assert np.all(err <= 256.), (err.max(), params)
+  bijector = family(**{k: tf.constant(v, dtype) for k, v in params.items()})
+  x = tf.constant(x, dtype)
+  y = bijector.forward(x).numpy()
+  assert np.all(np.diff(y) >= 0.)
+  assert np.all(np.isfinite(bijector.forward_log_det_jacobian(x, 0)))
+
+
+@families
+@dtypes
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_raw_stack_round_trip(family, dtype, data):
+  num_members = data.draw(st.integers(1, 5))
+  raw = np.array(data.draw(st.lists(
+      _floats(-4., 4.), min_size=num_members * family.num_raw_params,
+      max_size=num_members * family.num_raw_params)))
+  stack = tfab.stack_from_raw(family, tf.constant(raw, dtype))
+  x = tf.constant(np.array(data.draw(xs)), dtype)
+  y = stack.forward(x).numpy()
+  tol = 1e-3 if dtype == tf.float32 else 1e-10
+  np.testing.assert_allclose(stack.inverse(y), x, rtol=tol,
+                             atol=tol * (1. + np.abs(x.numpy()).max()))
+  np.testing.assert_allclose(
+      stack.forward_log_det_jacobian(x, 0),
+      -stack.inverse_log_det_jacobian(y, 0), rtol=tol, atol=tol)

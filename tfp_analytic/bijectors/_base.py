@@ -1,0 +1,70 @@
+"""Shared machinery of the scalar analytic families."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+__all__ = ['AnalyticBijector']
+
+
+class AnalyticBijector(tfp.bijectors.AutoCompositeTensorBijector):
+  """Base of the scalar analytic bijections (event_ndims = 0, increasing).
+
+  Subclasses set `raw_param_names` (the order of the raw numbers),
+  `num_raw_params = len(raw_param_names)`, and implement
+  `_params_from_raw(raw_params)`: a dict from those names to raw tensors in,
+  the constructor's keyword arguments out. `from_raw` then comes for free.
+  """
+
+  raw_param_names = ()
+  num_raw_params = 0
+
+  @classmethod
+  def _params_from_raw(cls, raw_params):
+    raise NotImplementedError(
+        f'{cls.__name__} must implement `_params_from_raw`')
+
+  @classmethod
+  def params_from_raw(cls, raw):
+    """Valid constructor parameters from `raw[..., num_raw_params]`.
+
+    Args:
+      raw: float `Tensor` whose last axis holds the raw numbers, in the order
+        of `raw_param_names`.
+
+    Returns:
+      dict of parameter name to `Tensor` of shape `raw.shape[:-1]`.
+    """
+    raw = tf.convert_to_tensor(raw)
+    if not raw.dtype.is_floating:
+      raise TypeError(f'`raw` must be floating point, got {raw.dtype.name}')
+    size = tf.compat.dimension_value(raw.shape[-1])
+    if size is not None and size != cls.num_raw_params:
+      raise ValueError(
+          f'{cls.__name__} takes {cls.num_raw_params} raw numbers on the last '
+          f'axis ({", ".join(cls.raw_param_names)}); got {size}')
+    raw_params = dict(zip(cls.raw_param_names, tf.unstack(
+        raw, num=cls.num_raw_params, axis=-1)))
+    return cls._params_from_raw(raw_params)
+
+  @classmethod
+  def from_raw(cls, raw, validate_args=False, name=None):
+    """Builds the bijector from unconstrained numbers; raw 0 is the identity.
+
+    Args:
+      raw: float `Tensor` of shape `[..., num_raw_params]` in the order of
+        `raw_param_names`; the leading axes become the batch shape.
+      validate_args: Python `bool`, checks the parameters when `True`.
+      name: optional name; defaults to the class's own.
+
+    Returns:
+      An instance of `cls` whose parameters are differentiable in `raw`.
+    """
+    kwargs = dict(cls.params_from_raw(raw), validate_args=validate_args)
+    if name is not None:
+      kwargs['name'] = name
+    return cls(**kwargs)
+
+  @classmethod
+  def _is_increasing(cls):
+    return True
+

@@ -1,0 +1,46 @@
+"""Command line: `python -m tfp_analytic.experiments <name> [options]`."""
+
+import argparse
+import importlib
+import os
+import sys
+
+# name -> (module, one line of help)
+EXPERIMENTS = {
+    '1d': ('one_d', '1-D multimodal target, stacks of scalar bijections '
+                    '(reverse KL)'),
+}
+
+
+def _parser():
+  parser = argparse.ArgumentParser(
+      prog='python -m tfp_analytic.experiments',
+      description='Reproduce the experiments of "Analytic Bijections for '
+                  'Smooth and Interpretable Normalizing Flows".')
+  sub = parser.add_subparsers(dest='experiment', required=True,
+                              metavar='EXPERIMENT')
+  for name, (module_name, help_text) in EXPERIMENTS.items():
+    module = importlib.import_module(f'tfp_analytic.experiments.{module_name}')
+    command = sub.add_parser(name, help=help_text, description=help_text)
+    command.add_argument('--quick', action='store_true',
+                         help='tiny run (seconds): a smoke test of the code')
+    command.add_argument('--steps', type=int, default=None,
+                         help='training steps (default: the paper\'s)')
+    command.add_argument('--seed', type=int, default=0, help='random seed')
+    command.add_argument('--out', default=os.path.join('runs', name),
+                         help=f'output folder (default: runs/{name})')
+    command.add_argument('--no-progress', action='store_true',
+                         help='hide progress bars')
+    module.add_arguments(command)
+    command.set_defaults(run=module.run)
+  return parser
+
+
+def main(argv=None):
+  args = _parser().parse_args(argv)
+  args.run(args)
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
