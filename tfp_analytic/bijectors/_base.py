@@ -13,6 +13,15 @@ class AnalyticBijector(tfp.bijectors.AutoCompositeTensorBijector):
   `num_raw_params = len(raw_param_names)`, and implement
   `_params_from_raw(raw_params)`: a dict from those names to raw tensors in,
   the constructor's keyword arguments out. `from_raw` then comes for free.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import bijectors as tfab
+  b = tfab.CubicRational.from_raw(tf.zeros([tfab.CubicRational.num_raw_params]))
+  b.forward(2.)  # ==> 2.
+  ```
   """
 
   raw_param_names = ()

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-__all__ = ['cbrt']
+__all__ = ['cbrt', 'log_ratio', 'product_error', 'split', 'sum_error']
 
 
 def cbrt(x):
@@ -27,3 +27,101 @@ def cbrt(x):
   # overflow for |x| near the largest float.
   c = c - (c - abs_x / tf.square(c)) / 3.
   return tf.where(nonzero, tf.sign(safe_x) * c, tf.zeros_like(x))
+
+
+def log_ratio(numerator, denominator, difference):
+  """`log(numerator / denominator)` without cancellation near 1 or 0.
+
+  Given the difference `numerator - denominator` computed without
+  cancellation, `+-log1p(|difference| / min(numerator, denominator))` keeps
+  full relative precision when the ratio is near 1 and, unlike
+  `log1p(difference / denominator)`, when it is near 0. It is exactly 0 when
+  `difference` is 0.
+
+  Args:
+    numerator: positive float `Tensor`.
+    denominator: positive float `Tensor`, broadcastable.
+    difference: `numerator - denominator`, broadcastable.
+
+  Returns:
+    `Tensor`, the log of the ratio; its gradient is finite at 0.
+
+  #### Example
+
+  ```python
+  from tfp_analytic.bijectors import _numerics
+  _numerics.log_ratio(1e-30, 1., 1e-30 - 1.)  # ==> -69.07755278982137
+  ```
+  """
+  difference = tf.convert_to_tensor(difference)
+  # sign * difference = |difference|, with gradient 1 (not 0) at 0.
+  sign = tf.where(difference < 0., -tf.ones_like(difference),
+                  tf.ones_like(difference))
+  return sign * tf.math.log1p(
+      sign * difference / tf.minimum(numerator, denominator))
+
+
+# Error-free transformations: the exact rounding error of one floating-point
+# operation, itself a float. They let a map be evaluated to nearly twice the
+# working precision where cancellation calls for it (see cubic_rational.py).
+
+
+def sum_error(a, b, total):
+  """Exact `(a + b) - total` for `total = a + b` rounded (Knuth's TwoSum).
+
+  Args:
+    a: float `Tensor`.
+    b: float `Tensor`, broadcastable with `a`.
+    total: `a + b` as computed.
+
+  Returns:
+    `Tensor`, the rounding error of `total`.
+  """
+  b_virtual = total - a
+  a_virtual = total - b_virtual
+  return (a - a_virtual) + (b - b_virtual)
+
+
+# Low bits of the significand cleared by `split`: float32 keeps 12 of 24,
+# float64 keeps 26 of 53.
+_SPLIT = {tf.float32: (tf.int32, 12), tf.float64: (tf.int64, 27)}
+
+
+def split(a):
+  """`(high, low)` with `a = high + low` exactly, each about half the bits.
+
+  Masks the low bits of the significand instead of Veltkamp's `c * a`
+  split, so nothing can overflow and FMA contraction cannot change it.
+
+  Args:
+    a: float32 or float64 `Tensor`.
+
+  Returns:
+    `(high, low)`, `Tensor`s like `a`; `high` is not differentiable.
+  """
+  a = tf.convert_to_tensor(a)
+  int_dtype, low_bits = _SPLIT[a.dtype]
+  mask = tf.constant(~((1 << low_bits) - 1), int_dtype)
+  high = tf.bitcast(tf.bitwise.bitwise_and(tf.bitcast(a, int_dtype), mask),
+                    a.dtype)
+  return high, a - high
+
+
+def product_error(a, b, product):
+  """`a * b - product` for `product = a * b` rounded (Dekker's TwoProduct).
+
+  Exact in float32; in float64 the smallest partial product can round, an
+  error below `2^-105 |a b|`.
+
+  Args:
+    a: `split(x)` of one factor.
+    b: `split(y)` of the other, broadcastable.
+    product: `x * y` as computed.
+
+  Returns:
+    `Tensor`, the rounding error of `product`.
+  """
+  a_high, a_low = a
+  b_high, b_low = b
+  return (((a_high * b_high - product) + a_high * b_low + a_low * b_high)
+          + a_low * b_low)

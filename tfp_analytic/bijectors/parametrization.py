@@ -8,7 +8,6 @@ raw tensor `q` and returns a tensor of the same shape and dtype.
 import math
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 __all__ = [
     'interval_from_raw',
@@ -19,7 +18,13 @@ __all__ = [
 
 
 def interval_from_raw(q, low, high, at_zero):
-  """`low + (high - low) * sigmoid(q + c)` with `c` so that raw 0 gives `at_zero`.
+  """`low + (high - low) * sigmoid(q + c)`, `c` such that raw 0 gives `at_zero`.
+
+  The value is computed as `at_zero + (high - low) * delta` with
+  `delta = sigmoid(q + c) - sigmoid(c)` in a form that is exactly 0 at
+  `q = 0` (so raw 0 is exactly `at_zero`, in every dtype) and never forms
+  `inf * 0`: for `q > 0`, `delta = -expm1(-q) sigmoid(-c) sigmoid(q + c)`;
+  for `q <= 0`, `delta = expm1(q) sigmoid(c) sigmoid(-q - c)`.
 
   Args:
     q: raw float `Tensor`.
@@ -37,9 +42,19 @@ def interval_from_raw(q, low, high, at_zero):
   parametrization.interval_from_raw(0., -1., 8., 0.)  # ==> 0.
   ```
   """
+  q = tf.convert_to_tensor(q)
   frac = (at_zero - low) / (high - low)
   offset = math.log(frac) - math.log1p(-frac)
-  return low + (high - low) * tf.math.sigmoid(q + offset)
+  zero = tf.zeros_like(q)
+  positive = q > 0.
+  # Each branch sees a clamped copy of `q`, so the other branch's gradient is
+  # 0 rather than `inf * 0`.
+  q_pos = tf.where(positive, q, zero)
+  q_neg = tf.where(positive, zero, q)
+  delta = ((1. - frac) * -tf.math.expm1(-q_pos)
+           * tf.math.sigmoid(q_pos + offset)
+           + frac * tf.math.expm1(q_neg) * tf.math.sigmoid(-q_neg - offset))
+  return at_zero + (high - low) * delta
 
 
 def positive_from_raw(q, at_zero, floor=0.):
@@ -60,7 +75,10 @@ def positive_from_raw(q, at_zero, floor=0.):
   parametrization.positive_from_raw(0., 1., floor=0.1)  # ==> 1.
   ```
   """
-  offset = float(tfp.math.softplus_inverse(at_zero - floor).numpy())
+  # softplus^{-1}(v) = v + log(-expm1(-v)), in Python double precision so
+  # that float64 gets the offset to full precision.
+  gap = at_zero - floor
+  offset = gap + math.log(-math.expm1(-gap))
   return floor + tf.math.softplus(q + offset)
 
 
