@@ -41,7 +41,10 @@ families = pytest.mark.parametrize(
     'family', list(PARAMS), ids=lambda f: f.__name__)
 dtypes = pytest.mark.parametrize(
     'dtype', [tf.float32, tf.float64], ids=lambda d: d.name)
-xs = st.lists(_floats(-1e4, 1e4), min_size=2, max_size=16)
+# Distinct inputs: in eager float64, TF's `exp`/`log` can differ by an ulp
+# between equal elements at different positions of a tensor (even in
+# `tfb.Exp`), so equal inputs need not give bitwise equal outputs.
+xs = st.lists(_floats(-1e4, 1e4), min_size=2, max_size=16, unique=True)
 
 
 @families
