@@ -13,8 +13,10 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
+import tf_keras
 
 from tfp_analytic import bijectors as tfab
+from tfp_analytic import lattice
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Case:
     invalid_params: `(kwargs, substring)` pairs that `validate_args=True`
       must reject with an error containing `substring`.
     round_trip_rtol: per-dtype relative tolerance of the generic round trip.
+    batchable: whether `make` honours `batch_shape`; bijectors that own
+      their variables (`FourierRadial`, `FourierScaling`, ...) have none.
   """
   name: str
   make: Callable
@@ -46,6 +50,7 @@ class Case:
   invalid_params: Sequence = ()
   round_trip_rtol: dict = dataclasses.field(
       default_factory=lambda: {tf.float32: 1e-4, tf.float64: 1e-11})
+  batchable: bool = True
 
 
 def round_trip_error(family, params, x, dtype):
@@ -184,6 +189,94 @@ FAMILY_CASES = [
     ]),
 ]
 
-REGISTRY = FAMILY_CASES + [
-    _stack_case(family, 4) for family in tfab.FAMILIES
+def _radial_extremes(dim):
+  def extremes(dtype):
+    big, e1 = (1e15 if dtype == tf.float32 else 1e150), np.eye(dim)[0]
+    return np.stack([0. * e1, 1e-30 * e1, 1e4 * np.ones(dim), -1e4 * e1,
+                     big * e1, -big * np.ones(dim) / dim]).astype(
+                         dtype.as_numpy_dtype)
+  return extremes
+
+
+def _lattice_extremes(dtype):
+  big = 1e8 if dtype == tf.float32 else 1e100
+  return np.stack([np.zeros([4, 4]), np.full([4, 4], 1e-30),
+                   np.full([4, 4], -big), np.eye(4) * big]).astype(
+                       dtype.as_numpy_dtype)
+
+
+def _radial_case(family, dim, num_members):
+  def make(dtype, rng, batch_shape):
+    shape = list(batch_shape)
+    return tfab.RadialFlow.from_raw(
+        family,
+        tf.constant(0.5 * rng.standard_normal(
+            shape + [num_members * family.num_raw_params]), dtype),
+        tf.constant(0.3 * rng.standard_normal(shape + [dim]), dtype),
+        tf.constant(0.2 * rng.standard_normal(shape + [dim]), dtype))
+  return Case(f'RadialFlow_{family.__name__}_d{dim}', make,
+              event_shape=(dim,), sample_x=_normal_x(1.5),
+              extreme_x=_radial_extremes(dim))
+
+
+def _origin_fixed(dtype, rng, batch_shape):
+  family = tfab.CubicConjugation
+  raw = 0.5 * rng.standard_normal(
+      list(batch_shape) + [3 * family.num_raw_params])
+  return tfab.origin_fixed_stack(family, tf.constant(raw, dtype))
+
+
+def _conditional_radial(dtype, rng, batch_shape):
+  init = tf_keras.initializers.RandomNormal(
+      stddev=0.3, seed=int(rng.integers(2**31)))
+  network = tf_keras.Sequential([
+      tf_keras.layers.Dense(8, 'tanh', kernel_initializer=init, dtype=dtype),
+      tf_keras.layers.Dense(2 * tfab.CubicConjugation.num_raw_params,
+                            kernel_initializer=init, dtype=dtype)])
+  shape = list(batch_shape) + [3]
+  return tfab.ConditionalRadial(
+      tfab.CubicConjugation, network,
+      tf.constant(0.3 * rng.standard_normal(shape), dtype),
+      tf.constant(0.2 * rng.standard_normal(shape), dtype), num_members=2)
+
+
+def _perturbed(build):
+  """Moves the variables of a self-owning bijector off the identity."""
+  def make(dtype, rng, batch_shape):
+    del batch_shape  # These bijectors own unbatched variables.
+    bijector = build(dtype, int(rng.integers(2**31)))
+    for v in bijector.trainable_variables:
+      v.assign_add(tf.constant(0.3 * rng.standard_normal(v.shape), v.dtype))
+    return bijector
+  return make
+
+
+REGISTRY = FAMILY_CASES + [_stack_case(family, 4)
+                           for family in tfab.FAMILIES] + [
+    Case('OriginFixed_CubicConjugation_stack3', _origin_fixed,
+         sample_x=_normal_x(3.), extreme_x=_scalar_extremes),
+    _radial_case(tfab.SinhConjugation, 2, 3),
+    _radial_case(tfab.CubicRational, 5, 2),
+    Case('ConditionalRadial_mlp_d3', _conditional_radial, event_shape=(3,),
+         sample_x=_normal_x(1.5), extreme_x=_radial_extremes(3)),
+    Case('FourierRadial_m2', _perturbed(
+        lambda dtype, seed: tfab.FourierRadial(
+            2, num_members=2, dtype=dtype, seed=seed)),
+         event_shape=(2,), sample_x=_normal_x(1.5),
+         extreme_x=_radial_extremes(2), batchable=False),
+    Case('SphericalRadial_l2', _perturbed(
+        lambda dtype, seed: tfab.SphericalRadial(
+            2, family=tfab.CubicRational, num_members=2, dtype=dtype,
+            seed=seed)),
+         event_shape=(3,), sample_x=_normal_x(1.5),
+         extreme_x=_radial_extremes(3), batchable=False),
+    Case('FourierScaling_4x4', _perturbed(
+        lambda dtype, seed: lattice.FourierScaling([4, 4], dtype=dtype)),
+         event_shape=(4, 4), sample_x=_normal_x(1.),
+         extreme_x=_lattice_extremes, batchable=False),
+    Case('ZeroModeBijector_2', _perturbed(
+        lambda dtype, seed: lattice.ZeroModeBijector(
+            num_members=2, dtype=dtype, seed=seed)),
+         event_shape=(4, 4), sample_x=_normal_x(1.),
+         extreme_x=_lattice_extremes, batchable=False),
 ]

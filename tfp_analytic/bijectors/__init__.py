@@ -11,9 +11,18 @@ b.inverse(y)  # ==> x
 """
 
 from tfp_analytic.bijectors._base import AnalyticBijector
+from tfp_analytic.bijectors.angular_series import AngularSeries
+from tfp_analytic.bijectors.conditional_radial import ConditionalRadial
 from tfp_analytic.bijectors.cubic_conjugation import CubicConjugation
 from tfp_analytic.bijectors.cubic_rational import CubicRational
+from tfp_analytic.bijectors.fourier_radial import FourierRadial
+from tfp_analytic.bijectors.fourier_radial import fourier_basis
+from tfp_analytic.bijectors.origin_fixed import OriginFixed
+from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
+from tfp_analytic.bijectors.radial import RadialFlow
 from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
+from tfp_analytic.bijectors.spherical_radial import SphericalRadial
+from tfp_analytic.bijectors.spherical_radial import real_spherical_harmonics
 from tfp_analytic.bijectors.stack import members_from_raw
 from tfp_analytic.bijectors.stack import spread_raw_init
 from tfp_analytic.bijectors.stack import stack_from_raw
@@ -23,11 +32,20 @@ FAMILIES = (CubicRational, SinhConjugation, CubicConjugation)
 
 __all__ = [
     'AnalyticBijector',
+    'AngularSeries',
+    'ConditionalRadial',
     'CubicConjugation',
     'CubicRational',
     'FAMILIES',
+    'FourierRadial',
+    'OriginFixed',
+    'RadialFlow',
     'SinhConjugation',
+    'SphericalRadial',
+    'fourier_basis',
     'members_from_raw',
+    'origin_fixed_stack',
+    'real_spherical_harmonics',
     'spread_raw_init',
     'stack_from_raw',
     'trainable_stack',

@@ -19,6 +19,15 @@ def members_from_raw(family, raw, num_members=None, validate_args=False):
 
   Returns:
     list of `num_members` bijectors, in the order they are applied.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import bijectors as tfab
+  members = tfab.members_from_raw(tfab.CubicConjugation, tf.zeros([8]))
+  len(members)  # ==> 2
+  ```
   """
   raw = tf.convert_to_tensor(raw)
   per_member = family.num_raw_params

@@ -1,0 +1,165 @@
+"""FourierScaling: a learnable scaling of each Fourier mode of a field."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+__all__ = ['FourierScaling', 'momentum_orbits']
+
+tfb = tfp.bijectors
+
+
+def momentum_orbits(lattice_shape):
+  """Labels of the orbits of the lattice momenta under the lattice symmetries.
+
+  The momenta of an `L1 x L2` periodic lattice are `k = (k1, k2)` modulo
+  `(L1, L2)`. The reflections `k_i -> -k_i` are symmetries of every periodic
+  lattice; a square lattice also has the swap `k1 <-> k2` (together: the
+  dihedral group D4). Since `-k` is in the orbit of `k`, a scaling constant on
+  orbits maps real fields to real fields.
+
+  Args:
+    lattice_shape: `(L1, L2)`, Python ints.
+
+  Returns:
+    `(orbit_index, orbit_sizes)`: int NumPy arrays of shapes `[L1, L2]`
+    (the orbit of each momentum, numbered by first appearance in the sorted
+    canonical representatives) and `[num_orbits]`.
+
+  #### Example
+
+  ```python
+  from tfp_analytic import lattice
+  index, sizes = lattice.momentum_orbits([4, 4])
+  len(sizes)  # ==> 6
+  sizes.sum()  # ==> 16
+  ```
+  """
+  size1, size2 = lattice_shape
+  k1, k2 = np.indices((size1, size2))
+  images = [(s1 * k1 % size1, s2 * k2 % size2)
+            for s1 in (1, -1) for s2 in (1, -1)]
+  if size1 == size2:
+    images += [(b, a) for a, b in images]
+  # Canonical representative: the smallest image, encoded as one integer.
+  codes = np.min([a * size2 + b for a, b in images], axis=0)
+  _, orbit_index, orbit_sizes = np.unique(
+      codes, return_inverse=True, return_counts=True)
+  return orbit_index.reshape(size1, size2), orbit_sizes
+
+
+class FourierScaling(tfb.Bijector):
+  """Scales each Fourier mode of a lattice field by a learnable factor.
+
+  MATH.md §5: `y = IFFT(exp(s(k)) FFT(phi))` over the last two axes, with one
+  learnable log-scale per orbit of momenta under the lattice symmetries
+  (`momentum_orbits`), so the map stays real. In the orthonormal Fourier basis
+  it is diagonal, hence
+
+    log|det J| = sum over all momenta k of s(k) = sum_orbits |orbit| s_orbit,
+
+  independent of `phi` (`is_constant_jacobian`), and the inverse scales by
+  `exp(-s(k))`. The log-scales start at 0 (the identity) and are a
+  `tf.Variable` of the bijector, so `trainable_variables` and checkpoints see
+  them. Events are `[L1, L2]` fields; float64 runs through complex128.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import lattice
+  scaling = lattice.FourierScaling([4, 4])
+  scaling.log_scales.assign(tf.linspace(-0.5, 0.5, scaling.num_orbits))
+  phi = tf.random.stateless_normal([3, 4, 4], seed=(1, 2))
+  y = scaling.forward(phi)
+  scaling.inverse(tf.identity(y))  # ==> phi
+  scaling.forward_log_det_jacobian(phi, event_ndims=2)  # a scalar
+  ```
+  """
+
+  def __init__(self, lattice_shape, dtype=tf.float32, validate_args=False,
+               name='fourier_scaling'):
+    """Builds the scaling and its variable.
+
+    Args:
+      lattice_shape: `(L1, L2)`, Python ints `>= 1`.
+      dtype: float `tf.DType` of the field and the variable.
+      validate_args: Python `bool`.
+      name: Python `str`, the name of the bijector.
+
+    Raises:
+      ValueError: if `lattice_shape` is not two positive ints.
+    """
+    parameters = dict(locals())
+    lattice_shape = tuple(int(n) for n in lattice_shape)
+    if len(lattice_shape) != 2 or min(lattice_shape) < 1:
+      raise ValueError(
+          f'`lattice_shape` must be two positive ints; got {lattice_shape}')
+    with tf.name_scope(name) as name:
+      self._lattice_shape = lattice_shape
+      orbit_index, orbit_sizes = momentum_orbits(lattice_shape)
+      self._orbit_index = orbit_index
+      self._orbit_sizes = orbit_sizes
+      self._log_scales = tf.Variable(
+          tf.zeros([len(orbit_sizes)], dtype), name='log_scales')
+      super().__init__(
+          forward_min_event_ndims=2,
+          is_constant_jacobian=True,
+          dtype=dtype,
+          validate_args=validate_args,
+          parameters=parameters,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype):
+    return dict()
+
+  @property
+  def lattice_shape(self):
+    """`(L1, L2)`."""
+    return self._lattice_shape
+
+  @property
+  def log_scales(self):
+    """The `tf.Variable` of log-scales, one per orbit, shape `[num_orbits]`."""
+    return self._log_scales
+
+  @property
+  def num_orbits(self):
+    """The number of orbits of momenta (learnable numbers)."""
+    return len(self._orbit_sizes)
+
+  @property
+  def orbit_index(self):
+    """The orbit of each momentum, int NumPy array of shape `[L1, L2]`."""
+    return self._orbit_index
+
+  @property
+  def orbit_sizes(self):
+    """The number of momenta in each orbit, int NumPy array."""
+    return self._orbit_sizes
+
+  def log_scale_grid(self):
+    """`s(k)` for every momentum, `Tensor` of shape `[L1, L2]` (FFT order)."""
+    return tf.gather(self.log_scales, self._orbit_index)
+
+  def _scale_modes(self, phi, sign):
+    complex_dtype = tf.complex64 if phi.dtype == tf.float32 else tf.complex128
+    factor = tf.cast(tf.exp(sign * self.log_scale_grid()), complex_dtype)
+    modes = tf.signal.fft2d(tf.cast(phi, complex_dtype))
+    # The scaled modes keep the Hermitian symmetry, so the imaginary part is
+    # rounding error only.
+    return tf.math.real(tf.signal.ifft2d(factor * modes))
+
+  def _forward(self, x):
+    return self._scale_modes(x, 1.)
+
+  def _inverse(self, y):
+    return self._scale_modes(y, -1.)
+
+  def _forward_log_det_jacobian(self, x):
+    return tf.reduce_sum(
+        tf.constant(self._orbit_sizes, self.dtype) * self.log_scales)
+
+  def _inverse_log_det_jacobian(self, y):
+    return -self._forward_log_det_jacobian(y)
