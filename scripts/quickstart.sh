@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# The main job: trains a small flow on the paper's 1-D multimodal target and
-# writes figures and metrics to runs/quickstart/.
+# The main job: trains stacks of 3 and 9 CubicRational bijections on the
+# paper's 1-D multimodal target by reverse KL (a few minutes on 2 CPU cores)
+# and writes density.png, training_curve.png and metrics.json (ESS, forward
+# KL) to runs/quickstart/. Extra arguments go to the experiment, e.g. --help.
 source "$(dirname "$0")/_venv.sh" experiments
-exec python -m tfp_analytic.experiments 1d --out runs/quickstart "$@"
+exec python -m tfp_analytic.experiments 1d --members 3 9 --steps 2000 \
+  --out runs/quickstart "$@"

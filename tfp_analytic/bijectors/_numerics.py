@@ -1,8 +1,10 @@
 """Small numerical kernels shared by the analytic families."""
 
+import numpy as np
 import tensorflow as tf
 
-__all__ = ['cbrt', 'log_ratio', 'product_error', 'split', 'sum_error']
+__all__ = ['cbrt', 'expm1_dw', 'log_ratio', 'product_error', 'safe_split',
+           'split', 'sum_error']
 
 
 def cbrt(x):
@@ -107,6 +109,29 @@ def split(a):
   return high, a - high
 
 
+def safe_split(a):
+  """`split(a)`, also exact where the low half would be subnormal.
+
+  TF flushes subnormal results to zero, so for `|a| < tiny * 2^p` (`p` the
+  significand bits) `split` loses its low half and `product_error` can be
+  off by `2^-12` (float32) or `2^-27` (float64) of the product. There this
+  returns `(a, 0)` instead, and products formed from it keep working
+  precision.
+
+  Args:
+    a: float32 or float64 `Tensor`.
+
+  Returns:
+    `(high, low)`, `Tensor`s like `a`; `high` is not differentiable.
+  """
+  a = tf.convert_to_tensor(a)
+  high, _ = split(a)
+  info = np.finfo(a.dtype.as_numpy_dtype)
+  high = tf.where(tf.abs(a) < float(info.tiny) * 2. ** (info.nmant + 1),
+                  tf.stop_gradient(a), high)
+  return high, a - high
+
+
 def product_error(a, b, product):
   """`a * b - product` for `product = a * b` rounded (Dekker's TwoProduct).
 
@@ -125,3 +150,85 @@ def product_error(a, b, product):
   b_high, b_low = b
   return (((a_high * b_high - product) + a_high * b_low + a_low * b_high)
           + a_low * b_low)
+
+
+# ln 2 in three parts (fdlibm's split): `k * _LN2[0]` is exact for |k| < 2^20.
+_LN2 = (0.6931471803691238, 1.9082149292705877e-10, 1.1612227229362532e-26)
+# `expm1_dw` (float64) halves its reduced argument this many times.
+_HALVINGS = 16
+
+
+def _mul_dw(a_hi, a_lo, b_hi, b_lo):
+  """`(a_hi + a_lo) * (b_hi + b_lo)` as an unnormalized pair, to ~eps^2."""
+  product = a_hi * b_hi
+  return product, (product_error(safe_split(a_hi), safe_split(b_hi), product)
+                   + a_hi * b_lo + a_lo * b_hi)
+
+
+def _normalize(hi, lo):
+  """The pair `(hi + lo, error)` (Dekker's FastTwoSum, `|hi| >= |lo|`)."""
+  total = hi + lo
+  return total, lo - (total - hi)
+
+
+def _expm1_dw64(v):
+  """`expm1(v)` of float64 `v` as `hi + lo`, to about `2^-95` relative.
+
+  `v = k ln 2 + r` (Cody and Waite; `r` kept as a pair), then
+  `expm1(r 2^-16)` from five Taylor terms (the sixth is below `2^-110`
+  relative) and 16 doublings `expm1(2 t) = expm1(t) (2 + expm1(t))`, all in
+  pair arithmetic, and `expm1(v) = 2^k (1 + expm1(r)) - 1` (`expm1(r)` itself
+  when `k = 0`, so small `v` keep their relative precision).
+  """
+  k = tf.clip_by_value(tf.round(v * (1. / _LN2[0])), -1020., 1020.)
+  t = v - k * _LN2[0]
+  p = k * _LN2[1]
+  r = t - p
+  r_lo = (sum_error(t, -p, r) - product_error(safe_split(k), safe_split(
+      tf.constant(_LN2[1], tf.float64)), p)) - k * _LN2[2]
+  r, r_lo = r * 2. ** -_HALVINGS, r_lo * 2. ** -_HALVINGS
+  r2 = tf.square(r)
+  r2_lo = product_error(safe_split(r), safe_split(r), r2) + 2. * r * r_lo
+  half_r2 = 0.5 * r2
+  e = r + half_r2
+  e, e_lo = _normalize(e, sum_error(r, half_r2, e) + (
+      r_lo + 0.5 * r2_lo + r * r2 * (1. / 6. + r * (1. / 24. + r / 120.))))
+  for _ in range(_HALVINGS):
+    two = 2. + e
+    e, e_lo = _normalize(*_mul_dw(e, e_lo, two, sum_error(2., e, two) + e_lo))
+  # 2^k (1 + e) - 1, with 2^k built from its exponent bits.
+  power = tf.bitcast(tf.bitwise.left_shift(
+      tf.cast(k, tf.int64) + 1023, tf.constant(52, tf.int64)), tf.float64)
+  one_plus = 1. + e
+  one_plus_lo = (sum_error(1., e, one_plus) + e_lo) * power
+  one_plus = one_plus * power
+  big = one_plus - 1.
+  big, big_lo = _normalize(
+      big, sum_error(one_plus, -1., big) + one_plus_lo)
+  return tf.where(tf.equal(k, 0.), e, big), tf.where(tf.equal(k, 0.), e_lo,
+                                                      big_lo)
+
+
+def expm1_dw(v):
+  """`expm1(v)` as a pair `hi + lo` to about twice the working precision.
+
+  `hi` is `tf.math.expm1(v)` and carries the gradient; `lo` (no gradient)
+  corrects it. float32 works in float64 (53 bits cover the 48 of a float32
+  pair); float64 uses pair arithmetic (`_expm1_dw64`). Finite for
+  `v <= 700` (float64) or `v <= 88` (float32).
+
+  Args:
+    v: float32 or float64 `Tensor`.
+
+  Returns:
+    `(hi, lo)`, `Tensor`s like `v`.
+  """
+  v = tf.convert_to_tensor(v)
+  hi = tf.math.expm1(v)
+  if v.dtype == tf.float64:
+    exact, exact_lo = _expm1_dw64(tf.stop_gradient(v))
+    lo = (exact - hi) + exact_lo
+  else:
+    exact = tf.math.expm1(tf.cast(tf.stop_gradient(v), tf.float64))
+    lo = tf.cast(exact - tf.cast(hi, tf.float64), v.dtype)
+  return hi, tf.stop_gradient(lo)

@@ -16,11 +16,14 @@ from tfp_analytic.bijectors._base import AnalyticBijector
 __all__ = ['SinhConjugation']
 
 
-def _tail_start(dtype):
-  """`|a|` beyond which the tail forms of `_conjugate` are exact.
+# |a0| up to which the origin's sinh coordinates are formed, and the largest
+# argument of `expm1` (both keep every intermediate finite).
+_ORIGIN_LIMIT = {tf.float32: 60., tf.float64: 600.}
+_EXPM1_CAP = {tf.float32: 80., tf.float64: 700.}
 
-  The tail forms drop terms of size `exp(-2 |a|)`, `1 / z^2` and `r^2`, all
-  below `exp(-2 start) = eps exp(-4)`, far under an ulp of `|t| >= start`.
+
+def _tail_start(dtype):
+  """`start` with `exp(-2 start) = eps exp(-4)`, for the tail test.
 
   Args:
     dtype: floating `tf.DType`.
@@ -31,11 +34,94 @@ def _tail_start(dtype):
   return 2. - 0.5 * float(np.log(dtype_util.eps(dtype)))
 
 
+def _origin(loc, scale):
+  """The sinh coordinates of `x = 0`: `a0 = -loc / scale` and `sinh(a0)`.
+
+  `sinh(a0)` is a pair `s0 + s0_lo` accurate to about twice the working
+  precision (`expm1_dw`; `a0` itself is the pair `a0 + a0_lo` with the exact
+  residual of the division), so that points near 0 lose nothing to the
+  rounding of `loc`. Where `|a0|` exceeds `_ORIGIN_LIMIT` the origin is
+  not used (`usable` is False) and `a0` is replaced by 0.
+
+  Args:
+    loc: `Tensor`.
+    scale: positive `Tensor`.
+
+  Returns:
+    `(a0, s0, s0_lo, c0, usable)`: `c0 = cosh(a0)`; `s0_lo` has no gradient.
+  """
+  split, product_error, sum_error = (
+      _numerics.safe_split, _numerics.product_error, _numerics.sum_error)
+  a0 = -loc / scale
+  usable = tf.abs(a0) <= _ORIGIN_LIMIT[a0.dtype]
+  a0 = tf.where(usable, a0, tf.zeros_like(a0))
+  product = a0 * scale  # loc + product is exact (Sterbenz).
+  a0_lo = -((loc + product) + product_error(split(a0), split(scale), product)
+            ) / scale
+  a0_lo = tf.stop_gradient(a0_lo)
+  # With e = expm1|a0| and h = e / (1 + e): sinh|a0| = (e + h) / 2 and
+  # cosh a0 = sinh|a0| + exp(-|a0|), exp(-|a0|) = 1 / (1 + e); h is carried
+  # as a pair through the exact residual e - h (1 + e).
+  sign = tf.where(a0 < 0., -tf.ones_like(a0), tf.ones_like(a0))
+  e, e_lo = _numerics.expm1_dw(sign * a0)
+  one_plus = 1. + e
+  recip = 1. / one_plus
+  h = e * recip
+  h_one_plus = h * one_plus
+  h_lo = (((e - h_one_plus)
+           - product_error(split(h), split(one_plus), h_one_plus))
+          + e_lo - h * (sum_error(1., e, one_plus) + e_lo)) * recip
+  sinh_abs = 0.5 * (e + h)
+  sinh_abs_lo = tf.stop_gradient(
+      0.5 * (sum_error(e, h, e + h) + e_lo + h_lo))
+  # At a0 + a0_lo (a0_lo ~ eps |a0|): cosh gains sinh(a0) a0_lo, and
+  # sinh gains cosh(a0) a0_lo + sinh(a0) a0_lo^2 / 2.
+  c0 = sinh_abs + (recip + tf.stop_gradient(
+      sinh_abs_lo + sign * sinh_abs * a0_lo))
+  s0 = sign * sinh_abs
+  s0_lo = sign * sinh_abs_lo + tf.stop_gradient(
+      c0 * a0_lo + 0.5 * s0 * tf.square(a0_lo))
+  s0_hi = s0 + s0_lo
+  return (a0, s0_hi, tf.stop_gradient(_numerics.sum_error(s0, s0_lo, s0_hi)),
+          c0, usable)
+
+
+def _exp_pair(v, v_lo):
+  """`exp(v + v_lo)` as a normalized pair (`hi` carries the gradient).
+
+  Args:
+    v: float `Tensor`.
+    v_lo: `Tensor`, a small correction to `v` (no gradient).
+
+  Returns:
+    `(hi, lo)`; `lo` has no gradient and is at most half an ulp of `hi`.
+  """
+  em1, em1_lo = _numerics.expm1_dw(v)
+  e = 1. + em1
+  lo = tf.stop_gradient(_numerics.sum_error(1., em1, e) + em1_lo
+                        + e * v_lo * (1. + 0.5 * v_lo))
+  hi = e + lo
+  return hi, tf.stop_gradient(_numerics.sum_error(e, lo, hi))
+
+
 def _conjugate(x, loc, scale, shift, outer_log_scale, inner_log_scale):
   """`y = loc + scale asinh(exp(mu) (exp(nu) sinh(a) + shift))`, `log dy/dx`.
 
   The inverse of the map is the same map with `(shift, mu, nu)` replaced by
   `(-shift, -nu, -mu)`, so both directions run through here.
+
+  Where `x` and `y` are much smaller than `loc` (in `scale` units), an error
+  of `eps` in `sinh(a)`, `exp(mu)` or `loc` moves `y` by many ulps of `y`,
+  so the core carries `sinh(a)` and `z` as pairs `hi + lo` (error-free
+  transformations, `_numerics`), about twice the working precision, and
+  measures `a` from the origin's sinh coordinate `a0` where `|x| < scale`.
+  The value is an `asinh` difference formed from `z - c` without
+  cancellation, with `c` the origin's `sinh(a0)` (then `y = scale (asinh z -
+  a0)` is accurate to a few ulp of `y`) or, where `z - sinh(a) == 0` exactly
+  (the identity) or the origin is too far, `c = sinh(a)` (then
+  `y = x + scale (asinh z - a)`, exactly `x` at the identity). The low parts
+  carry no gradient, so autodiff differentiates the working-precision
+  formulas.
 
   Args:
     x: float `Tensor`.
@@ -49,80 +135,132 @@ def _conjugate(x, loc, scale, shift, outer_log_scale, inner_log_scale):
     `(y, log dy/dx)`, broadcast `Tensor`s.
   """
   dtype = x.dtype
+  split, product_error, sum_error = (
+      _numerics.safe_split, _numerics.product_error, _numerics.sum_error)
   start = _tail_start(dtype)
   one = tf.ones([], dtype)
-  a = (x - loc) / scale
-  log_slope = outer_log_scale + inner_log_scale  # m = mu + nu
-  # sign * a = |a|, written so that d|a|/da = 1 at a = 0 (tf.abs gives 0).
-  sign = tf.where(a < 0., -one, one)
-  abs_a = sign * a
+  mu, nu = outer_log_scale, inner_log_scale
 
-  # Tail (MATH.md §1.2): with q = exp(-nu - |a|) and r = 2 sign(a) shift q,
+  # Parameters. exp(m), m = mu + nu (itself a pair), and exp(mu) shift, both
+  # as pairs; the tail coefficient 2 shift exp(-nu); the origin.
+  m = mu + nu
+  exp_m, exp_m_lo = _exp_pair(m, sum_error(mu, nu, m))
+  exp_mu, exp_mu_lo = _exp_pair(mu, tf.zeros([], dtype))
+  moved = exp_mu * shift
+  moved_lo = tf.stop_gradient(
+      product_error(split(exp_mu), split(shift), moved) + exp_mu_lo * shift)
+  tail_coef = 2. * shift * tf.exp(-nu)
+  a0, s0, s0_lo, c0, usable = _origin(loc, scale)
+  inv_scale = 1. / scale
+
+  # Tail (MATH.md §1.2): with r = 2 sign(a) shift exp(-nu - |a|),
   # z = sign(a) exp(m + |a| - log 2) (1 + r - exp(-2 |a|)), so that
-  # t = asinh(z) = a + sign(a) (m + r) and log dt/da = log1p(-r) = -r, up to
-  # terms below exp(-2 start). Exact once |a| >= start - min(m, 0) (then |z|
-  # is large) and |r| <= exp(-start) (then r^2 is negligible).
-  tail_start = start + tf.nn.relu(-log_slope)
-  shift_q = 2. * shift * tf.exp(
-      -inner_log_scale - tf.maximum(abs_a, tail_start))
-  is_tail = ((abs_a >= tail_start) &
-             (tf.abs(shift_q) <= tf.constant(np.exp(-start), dtype)))
-  y_tail = x + scale * (sign * log_slope + shift_q)
-  ldj_tail = -sign * shift_q
+  # t - a = asinh(z) - a = sign(a) (m + r) and log dt/da = log1p(-r) = -r,
+  # dropping r^2 / 2 and exp(-2 |a|) (exp(-2 m) - 1) (the 1 / (4 z^2) of
+  # asinh). Relative to the displacement m + r (y - x is scale times it)
+  # these are below eps once |r| <= eps and |a| >= start - min(m, 0).
+  a = (x - loc) * inv_scale
+  sign_a = tf.where(a < 0., -one, one)
+  abs_a = sign_a * a
+  is_tail = abs_a >= tf.maximum(
+      start + tf.nn.relu(-m),
+      tf.math.log(tf.abs(tail_coef)) - float(np.log(dtype_util.eps(dtype))))
 
-  # Core, |a| below the tail. One expm1 gives sinh and cosh without
-  # cancellation: with e = expm1|a| and h = e / (1 + e) = 1 - exp(-|a|),
-  # sinh|a| = (e + h) / 2, cosh a = 1 + e h / 2 and exp|a| = 1 + e.
-  abs_a = tf.where(is_tail, tf.zeros([], dtype), abs_a)
-  e = tf.math.expm1(abs_a)
-  h = e / (1. + e)
-  sinh_abs = 0.5 * (e + h)
-  cosh = 1. + 0.5 * e * h
-  # z and w = z - sinh a = (exp(m) - 1) sinh a + exp(mu) shift (exactly 0 at
-  # the identity), both signed in the direction of a.
-  shift_s = sign * (tf.exp(outer_log_scale) * shift)
-  exp_m = tf.exp(log_slope)
-  zs = exp_m * sinh_abs + shift_s
-  w = tf.math.expm1(log_slope) * sinh_abs + shift_s
-  same = zs >= 0.
-  abs_z = tf.where(same, zs, -zs)
-  # sqrt(1 + z^2) = 1 + g, g = z^2 / (1 + sqrt(1 + z^2)).
-  z2 = tf.square(zs)
-  g = z2 / (1. + tf.sqrt(1. + z2))
-  slope = exp_m * cosh / (1. + g)
-  # The value is one log(num / den) with num - den known without
-  # cancellation. y = x + scale (asinh(z) - a) is exactly x at the identity
-  # and loses nothing to rounding where y - x is small. Where the map
-  # contracts (slope < 1/4) it would cost up to 1 / slope ulp (and its
-  # autodiff slope is 1 + (something near -1)), so there y = loc + scale
-  # asinh(z), whose rounding is within that of loc.
-  # With zp = |z| + sqrt(1 + z^2) = 1 + |z| + g and exp|a| = 1 + e:
-  # - asinh(z) = sign(z) log(zp / 1);
-  # - asinh(z) - a = sign(a) log(num / den): for z, a of one sign,
-  #   num / den = zp / exp|a|, num - den = |z| + g - e, or where that
-  #   cancels w (1 + rho), rho = (|z| + |sinh a|) / (sqrt(1 + z^2) + cosh a),
-  #   as z^2 - sinh^2 a = w (|z| + |sinh a|); for opposite signs,
-  #   num / den = 1 / (zp exp|a|), num - den = -(|z| + g) (1 + e) - e.
-  # (Across a = 0 the three agree to the last bit, keeping y monotone.)
-  from_loc = slope < 0.25
-  zp_minus_one = abs_z + g
-  rho = (abs_z + sinh_abs) / (2. + g + 0.5 * e * h)
-  shifted_log = _numerics.log_ratio(
-      tf.where(same | from_loc, 1. + zp_minus_one, one),
-      tf.where(from_loc, one,
-               tf.where(same, 1. + e, (1. + zp_minus_one) * (1. + e))),
-      tf.where(from_loc, zp_minus_one,
-               tf.where(~same, -zp_minus_one * (1. + e) - e,
-                        tf.where(e <= 0.5 * zp_minus_one, zp_minus_one - e,
-                                 w * (1. + rho)))))
-  y_core = tf.where(
-      from_loc,
-      loc + scale * (tf.where(same, sign, -sign) * shifted_log),
-      x + scale * (sign * shifted_log))
-  # log dy/dx = m + log(cosh a / sqrt(1 + z^2)), whose difference is
-  # cosh a - sqrt(1 + z^2) = -w rho (one sign) or e h / 2 - g (opposite).
-  ldj_core = log_slope + _numerics.log_ratio(
-      cosh, 1. + g, tf.where(same, -w * rho, 0.5 * e * h - g))
+  # Core input, a pair arg + arg_lo (the exact residuals of the difference
+  # and of the division): a = a0 + delta with delta = x / scale where
+  # |x| < scale / 2, else a = (x - loc) / scale itself. An error of eps in
+  # sinh(arg) then costs at most about 2 ulp of x: sinh(a) itself errs by
+  # scale |delta| eps, sinh(a0 + delta) by (e^|delta| - 1) e^|delta| times
+  # that, which balance near |delta| = 1/2.
+  origin = (tf.abs(x) < 0.5 * scale) & usable
+  u = x - loc
+  numerator = tf.where(origin, x, u)
+  arg = numerator * inv_scale
+  product = arg * scale  # numerator - product is exact (Sterbenz).
+  arg_lo = tf.stop_gradient(
+      ((numerator - product) - product_error(split(arg), split(scale), product)
+       + tf.where(origin, tf.zeros([], dtype), sum_error(x, -loc, u)))
+      * inv_scale)
+  sign_arg = tf.where(arg < 0., -one, one)
+  # One expm1 serves both branches: e = expm1|arg| in the core, and in the
+  # tail exp(-|a|) = 1 / (1 + expm1|a|).
+  e = tf.math.expm1(tf.minimum(tf.where(is_tail, abs_a, sign_arg * arg),
+                               _EXPM1_CAP[dtype]))
+  recip = 1. / (1. + e)
+  shift_q = tail_coef * recip
+  y_tail = x + scale * (sign_a * m + shift_q)
+  ldj_tail = -sign_a * shift_q
+
+  # sinh(arg) = (e + h) / 2 and cosh(arg) - 1 = e h / 2, h = e / (1 + e);
+  # e is zeroed in the tail to keep every core value finite there.
+  e = tf.where(is_tail, tf.zeros([], dtype), e)
+  h = e * recip
+  sinh_arg = sign_arg * 0.5 * (e + h)
+  cosh_arg_m1 = 0.5 * e * h
+  # sinh(a) = S cosh(arg) + C sinh(arg) with (S, C) = (sinh a0, cosh a0) or
+  # (0, 1); the leading S is kept apart, so that s + s_lo is a pair; the
+  # input's low part enters to first order, times cosh(a).
+  big_s = tf.where(origin, s0, tf.zeros([], dtype))
+  big_c = tf.where(origin, c0, one)
+  cosh_a = big_c * (1. + cosh_arg_m1) + big_s * sinh_arg
+  rest = (big_s * cosh_arg_m1 + big_c * sinh_arg) + tf.where(
+      origin, s0_lo, tf.zeros([], dtype)) + cosh_a * arg_lo
+  s = big_s + rest
+  s_lo = tf.stop_gradient(sum_error(big_s, rest, s))
+
+  # z = exp(m) sinh(a) + exp(mu) shift, a pair.
+  z = exp_m * s
+  z_lo = product_error(split(exp_m), split(s), z) + exp_m * s_lo + (
+      exp_m_lo * s)
+  z_hi = z + moved
+  z_lo = tf.stop_gradient(sum_error(z, moved, z_hi) + (z_lo + moved_lo))
+  # Renormalized: after cancellation z_lo can exceed an ulp of z_hi.
+  z = z_hi + z_lo
+  z_lo = tf.stop_gradient(sum_error(z_hi, z_lo, z))
+
+  def difference(c, c_lo):
+    """`z - c` from the pairs, rounded once."""
+    t = z - c
+    return t + tf.stop_gradient(sum_error(z, -c, t) + (z_lo - c_lo))
+
+  d_own = difference(s, s_lo)
+  use_origin = usable & tf.not_equal(d_own, 0.)
+  c = tf.where(use_origin, s0, s)
+  big_c = tf.where(use_origin, c0, cosh_a)
+  d = tf.where(use_origin, difference(s0, s0_lo), d_own)
+
+  # asinh(z) - asinh(c) with P = |z| + sqrt(1 + z^2), Q = |c| + cosh(asinh c):
+  # - for z, c of one sign, sign(d) log1p(|P - Q| / min(P, Q)) with
+  #   |P - Q| = |d| (1 + rho), rho = (|z| + |c|) / (sqrt(1 + z^2) + C),
+  #   since sqrt(1 + z^2) - C = d (z + c) / (sqrt(1 + z^2) + C);
+  # - for opposite signs, sign(z) (log P + asinh|c|), with
+  #   P - 1 = |z| (1 + |z| / (1 + sqrt(1 + z^2))).
+  # sqrt(1 + z^2) = |z| to working precision beyond 1 / sqrt(eps).
+  # Absolute values are written sign * value, with the sign of z for c of
+  # one sign (c may be 0), so that their gradients stay right at 0.
+  same = tf.equal(z < 0., c < 0.)
+  sign_z = tf.where(z < 0., -one, one)
+  sign_c = tf.where(same, sign_z, -sign_z)
+  sign_d = tf.where(d < 0., -one, one)
+  abs_z = sign_z * z
+  abs_c = sign_c * c
+  big = float(dtype_util.eps(dtype)) ** -0.5
+  root_z = tf.where(abs_z < big,
+                    tf.sqrt(1. + tf.square(tf.minimum(abs_z, big))), abs_z)
+  rho = (abs_z + abs_c) / (root_z + big_c)
+  log_arg = tf.where(
+      same,
+      sign_d * d * (1. + rho) / tf.minimum(abs_z + root_z, abs_c + big_c),
+      abs_z * (1. + abs_z / (1. + root_z)))
+  log_p = tf.math.log1p(log_arg)
+  asinh_c = sign_c * tf.where(use_origin, a0, a)
+  shifted = tf.where(same, sign_d * log_p, sign_z * (log_p + asinh_c))
+  # With c = sinh(a0), loc + scale a0 = 0.
+  y_core = tf.where(use_origin, tf.zeros([], dtype), x) + scale * shifted
+  # log dy/dx = m + log(cosh a / sqrt(1 + z^2)), the difference being
+  # cosh a - sqrt(1 + z^2) = -(z - s) (z + s) / (cosh a + sqrt(1 + z^2)).
+  ldj_core = m + _numerics.log_ratio(
+      cosh_a, root_z, -d_own * ((z + s) / (cosh_a + root_z)))
 
   return (tf.where(is_tail, y_tail, y_core),
           tf.where(is_tail, ldj_tail, ldj_core))
