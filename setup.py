@@ -40,7 +40,7 @@ setup(
         'cpu': [f'tensorflow-cpu=={_TF_VERSION}', f'tf-keras=={_TF_VERSION}'],
         'gpu': [f'tensorflow[and-cuda]=={_TF_VERSION}',
                 f'tf-keras=={_TF_VERSION}'],
-        'experiments': ['matplotlib==3.11.2'],
+        'experiments': ['matplotlib==3.11.2', 'scikit-learn==1.9.1'],
         'test': [
             'hypothesis==6.170.15',
             'matplotlib==3.11.2',
@@ -49,6 +49,7 @@ setup(
             'ipykernel==7.4.0',
             'pytest==9.0.3',
             'pytest-xdist==3.8.0',
+            'scikit-learn==1.9.1',
             'tqdm==4.70.1',
         ],
     },

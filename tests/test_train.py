@@ -14,7 +14,10 @@ from tfp_analytic import train
 
 
 def spiral(n, seed):
-  """The paper's spiral: `t ~ U(0, 5 pi)`, `(t cos t, t sin t) / 20 + N(0, 0.02^2)`."""
+  """The paper's spiral: `(t cos t, t sin t) / 20 + N(0, 0.02^2)`.
+
+  `t ~ U(0, 5 pi)`; `seed` is a stateless `int32[2]` seed.
+  """
   seed_t, seed_noise = tf.unstack(tf.random.experimental.stateless_split(seed))
   t = tf.random.stateless_uniform([n], seed_t, 0., 5. * np.pi)
   x = tf.stack([t * tf.cos(t), t * tf.sin(t)], axis=-1) / 20.
@@ -30,10 +33,11 @@ def _nll(flow, x):
   return -float(tf.reduce_mean(flow.log_prob(x)))
 
 
-# The NLL reached (held-out, 4096 samples) in this setting, single seed:
-# affine 0.6, spline 0.4, cubic_rational 0.6, sinh_conjugation 0.6,
-# cubic_conjugation 0.5; the standard normal start is 1.94.
-# XLA for two transforms; graph mode for the rest keeps the suite quick.
+# The NLL reached (held-out, 4096 samples) in this setting, one seed: affine
+# 0.54, spline 0.43, cubic_rational 0.57, sinh_conjugation 0.60,
+# cubic_conjugation 0.78, from 1.94 at the identity (the spiral's entropy is
+# -0.86, so a perfect fit reaches -0.86). XLA for two transforms; graph mode
+# for the rest keeps the suite quick (compiling dominates such short runs).
 @pytest.mark.parametrize('transform', flows.TRANSFORM_NAMES)
 def test_spiral_nll_drops_for_every_transform(transform, spiral_test_set):
   tf_keras.utils.set_random_seed(0)
@@ -43,7 +47,7 @@ def test_spiral_nll_drops_for_every_transform(transform, spiral_test_set):
   history = train.fit_nll(
       flow, spiral, num_steps=120, batch_size=256, learning_rate=5e-3,
       warmup_steps=10, final_learning_rate=5e-4, clip_norm=10.,
-      jit_compile=transform in ('affine', 'cubic_conjugation'),
+      jit_compile=transform in ('affine', 'cubic_rational'),
       progress=False)
   after = _nll(flow, spiral_test_set)
   print(f'spiral NLL {transform}: {before:.3f} -> {after:.3f}')

@@ -8,8 +8,10 @@ and `tfp_analytic.train` (training loops, Keras, export).
 """
 
 from tfp_analytic import bijectors
+from tfp_analytic import flows
 from tfp_analytic import lattice
+from tfp_analytic import train
 
 __version__ = '0.1.0'
 
-__all__ = ['bijectors', 'lattice']
+__all__ = ['bijectors', 'flows', 'lattice', 'train']

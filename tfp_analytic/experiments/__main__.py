@@ -9,6 +9,18 @@ import sys
 EXPERIMENTS = {
     '1d': ('one_d', '1-D multimodal target, stacks of scalar bijections '
                     '(reverse KL)'),
+    'spiral-coupling': ('spiral_coupling', '2-D spiral, coupling flows with '
+                        'analytic vs spline vs affine transforms (NLL)'),
+    'spiral-radial': ('spiral_radial', '2-D spiral, single-center '
+                      'radial-Fourier flows M = 0..3 (NLL)'),
+    'ring-mixture': ('ring_mixture', '5-component ring mixture, radial flow '
+                     'with 32 centers vs coupling (NLL)'),
+    'phi4': ('phi4', 'phi^4 lattice field theory, lattice flows by reverse '
+             'KL; ESS, zero-mode pretraining'),
+    'tabular': ('tabular', 'tabular density estimation (UCI files or '
+                'scikit-learn data), MAF and coupling flows'),
+    'report': ('report', 'collect runs/<name>/metrics.json into '
+               'results/RESULTS.md'),
 }
 
 
@@ -31,6 +43,10 @@ def _parser():
                          help=f'output folder (default: runs/{name})')
     command.add_argument('--no-progress', action='store_true',
                          help='hide progress bars')
+    command.add_argument('--no-jit', action='store_true',
+                         help='train without XLA (always so with --quick, '
+                              'where compiling would take longer than '
+                              'training)')
     module.add_arguments(command)
     command.set_defaults(run=module.run)
   return parser

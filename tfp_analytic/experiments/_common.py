@@ -18,6 +18,15 @@ def prepare_output(args, config):
   return out
 
 
+def fit_options(args):
+  """Keyword arguments of `train.fit_*` shared by every run of `args`.
+
+  XLA pays off over thousands of steps; quick runs train without it.
+  """
+  return dict(seed=args.seed, progress=not args.no_progress,
+              jit_compile=not (args.quick or args.no_jit))
+
+
 def write_metrics(out, metrics):
   """Writes `metrics.json` and prints where it went."""
   path = Path(out) / 'metrics.json'
@@ -68,3 +77,46 @@ def plot_training_curves(histories, out, ylabel='loss'):
   ax.legend()
   ax.grid(alpha=0.3)
   return save_figure(fig, out, 'training_curve.png')
+
+
+def num_parameters(module):
+  """Total number of trainable numbers of a flow (or any `tf.Module`)."""
+  return int(sum(np.prod(v.shape) for v in module.trainable_variables))
+
+
+def mean_nll(flow, data, batch_size=4096):
+  """`-mean(log q(x))` over `data`, in batches of `batch_size`."""
+  data = np.asarray(data, flow.dtype.as_numpy_dtype)
+  total = 0.
+  for start in range(0, len(data), batch_size):
+    total -= float(np.sum(flow.log_prob(data[start:start + batch_size])))
+  return total / len(data)
+
+
+def grid_2d(extent, size):
+  """A `size x size` grid on the square `[-extent, extent]^2`: `(xs, points)`."""
+  xs = np.linspace(-extent, extent, size)
+  points = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
+  return xs, points.astype(np.float32)
+
+
+def plot_densities_2d(log_densities, out, extent, size=120,
+                      name='density.png'):
+  """Panels of 2-D densities on one grid, e.g. the target beside each flow.
+
+  `log_densities` maps a panel title to a callable from points `[n, 2]` to
+  log-densities `[n]` (a numpy array or tensor).
+  """
+  plt = pyplot()
+  xs, points = grid_2d(extent, size)
+  fig, axes = plt.subplots(1, len(log_densities),
+                           figsize=(2.6 * len(log_densities), 2.8),
+                           squeeze=False)
+  for ax, (title, log_density) in zip(axes[0], log_densities.items()):
+    density = np.exp(np.asarray(log_density(points))).reshape(size, size)
+    ax.imshow(np.nan_to_num(density), origin='lower', cmap='magma',
+              extent=(xs[0], xs[-1], xs[0], xs[-1]))
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+  return save_figure(fig, out, name)

@@ -1,0 +1,280 @@
+"""Training loops: maximum likelihood on samples and reverse KL to a target.
+
+Both loops compile one training step with XLA, draw every batch afresh,
+report a progress bar, return the loss of every step, and can checkpoint to
+a directory so that an interrupted run loses nothing and resumes where it
+stopped.
+"""
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from tfp_analytic.train import metrics
+from tfp_analytic.train.schedules import WarmupExponentialDecay
+
+__all__ = ['fit_nll', 'fit_reverse_kl']
+
+_FIT_ARGS_DOC = """
+    batch_size: Python `int`, samples per step (over all replicas).
+    learning_rate: Python `float`, the (peak) learning rate of the default
+      Adam optimizer.
+    warmup_steps: Python `int`, linear warmup steps of the default optimizer.
+    final_learning_rate: Python `float`; when set, the rate decays
+      exponentially from `learning_rate` after warmup to this at the end.
+    clip_norm: Python `float`; when set, the default optimizer clips the
+      global gradient norm to it.
+    optimizer: a `tf_keras.optimizers.Optimizer`, replacing the default Adam
+      (then the three arguments above are ignored); its state lives on in it.
+    seed: Python `int`, seeds the batches.
+    strategy: a `tf.distribute.Strategy` that `flow` was built under (its
+      `scope()`); each replica takes `batch_size / num_replicas` samples.
+    jit_compile: Python `bool`; defaults to `True` without a strategy. XLA
+      cannot compile a step whose variables live on several devices, so a
+      strategy defaults to graph mode.
+    checkpoint_dir: optional directory; the flow, the optimizer and the step
+      are saved there every `checkpoint_every` steps and at the end (also when
+      interrupted), and a later call resumes from the latest checkpoint, up to
+      `num_steps` steps in all.
+    checkpoint_every: Python `int`.
+    progress: Python `bool`, show a `tqdm` progress bar.
+"""
+
+
+def _batch_seeds(seed):
+  """Endless stateless seeds (`int32[2]`), one per step."""
+  rng = np.random.default_rng(seed)
+  while True:
+    yield tf.constant(rng.integers(0, 2**31 - 1, size=2), tf.int32)
+
+
+def _replica_seed(seed):
+  """Folds the replica id into a step's seed, so replicas draw apart."""
+  replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
+  return tf.random.experimental.stateless_fold_in(seed, replica_id)
+
+
+def _default_optimizer(learning_rate, num_steps, warmup_steps,
+                       final_learning_rate, clip_norm):
+  """Adam, with warmup and decay when asked, clipping the global norm."""
+  if warmup_steps or final_learning_rate is not None:
+    learning_rate = WarmupExponentialDecay(
+        learning_rate, max(num_steps - warmup_steps, 1), warmup_steps,
+        final_learning_rate)
+  return tf_keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm)
+
+
+def _make_step(variables, per_example_loss, optimizer, strategy, batch_size,
+               summarize, jit_compile):
+  """One optimizer step over all replicas: `step(inputs) -> (loss, dict)`."""
+  local_batch_size = batch_size // strategy.num_replicas_in_sync
+
+  def replica_step(step_inputs):
+    with tf.GradientTape() as tape:
+      losses, diagnostics = per_example_loss(step_inputs, local_batch_size)
+      # Divided by the global batch: the replicas' gradients add up.
+      loss = tf.nn.compute_average_loss(losses, global_batch_size=batch_size)
+    gradients = tape.gradient(loss, variables)
+    optimizer.apply_gradients(zip(gradients, variables))
+    return loss, diagnostics
+
+  def step(step_inputs):
+    loss, diagnostics = strategy.run(replica_step, (step_inputs,))
+    loss = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
+    if summarize is None:
+      return loss, {}
+    return loss, summarize({k: strategy.gather(v, axis=0)
+                            for k, v in diagnostics.items()})
+
+  return tf.function(step, jit_compile=jit_compile)
+
+
+def _fit(flow, per_example_loss, inputs, num_steps, batch_size, *,
+         learning_rate, warmup_steps, final_learning_rate, clip_norm,
+         optimizer, strategy, jit_compile, checkpoint_dir, checkpoint_every,
+         progress, description, summarize=None):
+  """Minimizes `mean(per_example_loss(inputs))` step by step.
+
+  `per_example_loss(step_inputs, local_batch_size)` runs in each replica and
+  returns the per-example losses and a dict of per-example diagnostics, which
+  `summarize` turns into a dict of scalars once gathered from all replicas;
+  `inputs` yields one step's inputs.
+  """
+  if strategy is None:
+    strategy = tf.distribute.get_strategy()
+    jit_compile = True if jit_compile is None else jit_compile
+  if batch_size % strategy.num_replicas_in_sync:
+    raise ValueError(f'`batch_size` {batch_size} must be a multiple of the '
+                     f'{strategy.num_replicas_in_sync} replicas')
+  variables = flow.trainable_variables
+  if not variables:
+    raise ValueError('the flow has no trainable variables')
+  with strategy.scope():
+    if optimizer is None:
+      optimizer = _default_optimizer(learning_rate, num_steps, warmup_steps,
+                                     final_learning_rate, clip_norm)
+    optimizer.build(variables)
+  step = _make_step(variables, per_example_loss, optimizer, strategy,
+                    batch_size, summarize, jit_compile)
+
+  step_count = tf.Variable(0, dtype=tf.int64, trainable=False)
+  manager = None
+  if checkpoint_dir is not None:
+    checkpoint = tf.train.Checkpoint(flow=flow, optimizer=optimizer,
+                                     step=step_count)
+    manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir,
+                                         max_to_keep=3)
+    checkpoint.restore(manager.latest_checkpoint)
+  first = saved = int(step_count.numpy())
+  bar = None
+  if progress:
+    from tqdm.auto import tqdm  # pylint: disable=g-import-not-at-top
+    bar = tqdm(total=num_steps, initial=first, desc=description)
+  refresh = max(1, (num_steps - first) // 100)
+  history = []
+  try:
+    for k in range(first + 1, num_steps + 1):
+      history.append(step(next(inputs)))
+      step_count.assign(k)
+      if manager is not None and k % checkpoint_every == 0:
+        manager.save(checkpoint_number=k)
+        saved = k
+      if bar is not None and ((k - first) % refresh == 0 or k == num_steps):
+        bar.set_postfix(loss=f'{float(history[-1][0]):.4f}')
+        bar.update(k - bar.n)
+  finally:
+    if bar is not None:
+      bar.close()
+    if manager is not None and int(step_count.numpy()) > saved:
+      manager.save(checkpoint_number=int(step_count.numpy()))
+  result = {'loss': np.array([float(loss) for loss, _ in history])}
+  for key in (history[0][1] if history else {}):
+    result[key] = np.array([float(diag[key]) for _, diag in history])
+  return result
+
+
+def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
+            warmup_steps=0, final_learning_rate=None, clip_norm=None,
+            optimizer=None, seed=0, strategy=None, jit_compile=None,
+            checkpoint_dir=None, checkpoint_every=1000, progress=True):
+  """Trains `flow` by maximum likelihood: minimizes `-mean(log_prob(x))`.
+
+  Args:
+    flow: a distribution with trainable variables (e.g. from
+      `tfp_analytic.flows`).
+    data: an array `[n, *event_shape]`, from which each step takes a batch
+      (without replacement within an epoch), or a callable
+      `data(batch_size, seed)` returning fresh samples for a stateless
+      `int32[2]` `seed`; it runs inside the compiled step, so it must use TF
+      ops (e.g. `tf.random.stateless_normal`).
+    num_steps: Python `int`, total optimizer steps.
+{args}
+  Returns:
+    dict with `'loss'`: numpy array of the mean NLL of each step run.
+
+  #### Example
+
+  ```python
+  import numpy as np
+  from tfp_analytic import flows, train
+  data = np.random.default_rng(0).normal(size=(512, 2)).astype(np.float32)
+  flow = flows.coupling_flow(2, 'affine', num_layers=2, hidden_units=(8,))
+  history = train.fit_nll(flow, data, num_steps=5, batch_size=64,
+                          progress=False)
+  history['loss'].shape  # ==> (5,)
+  ```
+  """
+  if callable(data):
+    def per_example_loss(seed, local_batch_size):
+      x = data(local_batch_size, _replica_seed(seed))
+      return -flow.log_prob(x), {}
+    inputs = _batch_seeds(seed)
+  else:
+    data = np.asarray(data, dtype=flow.dtype.as_numpy_dtype)
+    if len(data) < batch_size:
+      raise ValueError(f'{len(data)} samples cannot fill a batch of '
+                       f'{batch_size}')
+    def per_example_loss(x, local_batch_size):
+      del local_batch_size
+      return -flow.log_prob(x), {}
+    inputs = _minibatches(data, batch_size, seed, strategy)
+  return _fit(flow, per_example_loss, inputs, num_steps, batch_size,
+              learning_rate=learning_rate, warmup_steps=warmup_steps,
+              final_learning_rate=final_learning_rate, clip_norm=clip_norm,
+              optimizer=optimizer, strategy=strategy, jit_compile=jit_compile,
+              checkpoint_dir=checkpoint_dir,
+              checkpoint_every=checkpoint_every, progress=progress,
+              description='NLL')
+
+
+def _minibatches(data, batch_size, seed, strategy):
+  """Endless shuffled batches; split across replicas under a strategy."""
+  rng = np.random.default_rng(seed)
+  num_batches = len(data) // batch_size
+  while True:
+    order = rng.permutation(len(data))
+    for k in range(num_batches):
+      batch = tf.constant(data[order[k * batch_size:(k + 1) * batch_size]])
+      if strategy is None:
+        yield batch
+      else:
+        yield strategy.experimental_distribute_values_from_function(
+            lambda ctx, batch=batch: tf.split(
+                batch, ctx.num_replicas_in_sync)[ctx.replica_id_in_sync_group])
+
+
+def fit_reverse_kl(flow, target_log_prob, num_steps, batch_size=256,
+                   learning_rate=1e-3, *, warmup_steps=0,
+                   final_learning_rate=None, clip_norm=None, optimizer=None,
+                   seed=0, strategy=None, jit_compile=None,
+                   checkpoint_dir=None, checkpoint_every=1000, progress=True):
+  """Trains `flow` on an unnormalized target: minimizes `E_q[log q - log p~]`.
+
+  Samples come from the flow with their log-density in one sweep
+  (`experimental_sample_and_log_prob`), with reparametrized gradients; a
+  coupling flow or an IAF does this in one pass per layer.
+
+  Args:
+    flow: a distribution with trainable variables (e.g. from
+      `tfp_analytic.flows`).
+    target_log_prob: callable from samples `[n, *event_shape]` to the
+      unnormalized target log-density `[n]`, in TF ops.
+    num_steps: Python `int`, total optimizer steps.
+{args}
+  Returns:
+    dict with numpy arrays over the steps run: `'loss'` (the reverse KL up to
+    `log Z`) and `'ess'` (the normalized effective sample size of the batch).
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import flows, train
+  flow = flows.coupling_flow(2, 'affine', num_layers=2, hidden_units=(8,))
+  target = lambda x: -tf.reduce_sum(((x - 1.) / 0.5)**2, axis=-1) / 2.
+  history = train.fit_reverse_kl(flow, target, num_steps=5, batch_size=64,
+                                 progress=False)
+  sorted(history)  # ==> ['ess', 'loss']
+  ```
+  """
+
+  def per_example_loss(seed, local_batch_size):
+    x, log_q = flow.experimental_sample_and_log_prob(
+        local_batch_size, seed=_replica_seed(seed))
+    log_p = target_log_prob(x)
+    return log_q - log_p, {'log_w': log_p - log_q}
+
+  return _fit(flow, per_example_loss, _batch_seeds(seed), num_steps,
+              batch_size, learning_rate=learning_rate,
+              warmup_steps=warmup_steps,
+              final_learning_rate=final_learning_rate, clip_norm=clip_norm,
+              optimizer=optimizer, strategy=strategy, jit_compile=jit_compile,
+              checkpoint_dir=checkpoint_dir,
+              checkpoint_every=checkpoint_every, progress=progress,
+              description='reverse KL',
+              summarize=lambda d: {
+                  'ess': metrics.effective_sample_size(d['log_w'], 0.)})
+
+
+fit_nll.__doc__ = fit_nll.__doc__.format(args=_FIT_ARGS_DOC)
+fit_reverse_kl.__doc__ = fit_reverse_kl.__doc__.format(args=_FIT_ARGS_DOC)
