@@ -60,7 +60,11 @@ def test_round_trip_and_monotone(family, dtype, data):
   bijector = family(**{k: tf.constant(v, dtype) for k, v in params.items()})
   x = tf.constant(x, dtype)
   y = bijector.forward(x).numpy()
-  assert np.all(np.diff(y) >= 0.)
+  # Monotone up to the forward's rounding: where the map is flatter than the
+  # float grid (slope << 1), a faithfully rounded result may step back by an
+  # ulp between neighbouring inputs. The dense-grid check in
+  # test_bijector_registry.py::test_monotone stays exact.
+  assert np.all(np.diff(y) >= -2. * np.spacing(np.abs(y[1:])))
   assert np.all(np.isfinite(bijector.forward_log_det_jacobian(x, 0)))
 
 

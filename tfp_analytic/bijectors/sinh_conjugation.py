@@ -172,7 +172,7 @@ def _conjugate(x, loc, scale, shift, outer_log_scale, inner_log_scale):
   # sinh(arg) then costs at most about 2 ulp of x: sinh(a) itself errs by
   # scale |delta| eps, sinh(a0 + delta) by (e^|delta| - 1) e^|delta| times
   # that, which balance near |delta| = 1/2.
-  origin = (tf.abs(x) < 0.5 * scale) & usable
+  origin = (tf.abs(x) < 0.5 * scale) & usable & ~is_tail
   u = x - loc
   numerator = tf.where(origin, x, u)
   arg = numerator * inv_scale
