@@ -3,8 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
-__all__ = ['cbrt', 'expm1_dw', 'log_ratio', 'product_error', 'safe_split',
-           'split', 'sum_error']
+__all__ = ['cbrt', 'exp_dw', 'expm1_dw', 'log_ratio', 'product_error',
+           'safe_split', 'split', 'sum_error']
 
 
 def cbrt(x):
@@ -154,7 +154,7 @@ def product_error(a, b, product):
 
 # ln 2 in three parts (fdlibm's split): `k * _LN2[0]` is exact for |k| < 2^20.
 _LN2 = (0.6931471803691238, 1.9082149292705877e-10, 1.1612227229362532e-26)
-# `expm1_dw` (float64) halves its reduced argument this many times.
+# `_exp_dw64` halves its reduced argument this many times.
 _HALVINGS = 16
 
 
@@ -171,16 +171,24 @@ def _normalize(hi, lo):
   return total, lo - (total - hi)
 
 
-def _expm1_dw64(v):
-  """`expm1(v)` of float64 `v` as `hi + lo`, to about `2^-95` relative.
+def _exp_dw64(v):
+  """`exp(v)` and `expm1(v)` of float64 `v` as pairs, to about `2^-89`.
 
   `v = k ln 2 + r` (Cody and Waite; `r` kept as a pair), then
   `expm1(r 2^-16)` from five Taylor terms (the sixth is below `2^-110`
   relative) and 16 doublings `expm1(2 t) = expm1(t) (2 + expm1(t))`, all in
-  pair arithmetic, and `expm1(v) = 2^k (1 + expm1(r)) - 1` (`expm1(r)` itself
-  when `k = 0`, so small `v` keep their relative precision).
+  pair arithmetic; `exp(v) = 2^k (1 + expm1(r))` and `expm1(v)` is that
+  minus 1, or `expm1(r)` itself when `k = 0` (so that small `v` keep their
+  relative precision). `v` is clipped to `+-708`.
+
+  Args:
+    v: float64 `Tensor`.
+
+  Returns:
+    `((exp, exp_lo), (expm1, expm1_lo))`.
   """
-  k = tf.clip_by_value(tf.round(v * (1. / _LN2[0])), -1020., 1020.)
+  v = tf.clip_by_value(v, -708., 708.)
+  k = tf.round(v * (1. / _LN2[0]))
   t = v - k * _LN2[0]
   p = k * _LN2[1]
   r = t - p
@@ -196,26 +204,38 @@ def _expm1_dw64(v):
   for _ in range(_HALVINGS):
     two = 2. + e
     e, e_lo = _normalize(*_mul_dw(e, e_lo, two, sum_error(2., e, two) + e_lo))
-  # 2^k (1 + e) - 1, with 2^k built from its exponent bits.
+  # 2^k (1 + e), with 2^k built from its exponent bits.
   power = tf.bitcast(tf.bitwise.left_shift(
       tf.cast(k, tf.int64) + 1023, tf.constant(52, tf.int64)), tf.float64)
   one_plus = 1. + e
   one_plus_lo = (sum_error(1., e, one_plus) + e_lo) * power
   one_plus = one_plus * power
   big = one_plus - 1.
-  big, big_lo = _normalize(
-      big, sum_error(one_plus, -1., big) + one_plus_lo)
-  return tf.where(tf.equal(k, 0.), e, big), tf.where(tf.equal(k, 0.), e_lo,
-                                                      big_lo)
+  big, big_lo = _normalize(big, sum_error(one_plus, -1., big) + one_plus_lo)
+  small = tf.equal(k, 0.)
+  return ((one_plus, one_plus_lo),
+          (tf.where(small, e, big), tf.where(small, e_lo, big_lo)))
 
 
-def expm1_dw(v):
-  """`expm1(v)` as a pair `hi + lo` to about twice the working precision.
+def _pair(v, fn, index):
+  """`fn(v)` (`tf.exp` or `tf.math.expm1`) as a pair; see `exp_dw`."""
+  v = tf.convert_to_tensor(v)
+  hi = fn(v)
+  if v.dtype == tf.float64:
+    exact, exact_lo = _exp_dw64(tf.stop_gradient(v))[index]
+    lo = (exact - hi) + exact_lo
+  else:
+    exact = fn(tf.cast(tf.stop_gradient(v), tf.float64))
+    lo = tf.cast(exact - tf.cast(hi, tf.float64), v.dtype)
+  return hi, tf.stop_gradient(lo)
 
-  `hi` is `tf.math.expm1(v)` and carries the gradient; `lo` (no gradient)
-  corrects it. float32 works in float64 (53 bits cover the 48 of a float32
-  pair); float64 uses pair arithmetic (`_expm1_dw64`). Finite for
-  `v <= 700` (float64) or `v <= 88` (float32).
+
+def exp_dw(v):
+  """`exp(v)` as a pair `hi + lo` to about twice the working precision.
+
+  `hi` is `tf.exp(v)` and carries the gradient; `lo` (no gradient) corrects
+  it. float32 works in float64 (53 bits cover the 48 of a float32 pair);
+  float64 uses pair arithmetic (`_exp_dw64`, for `|v| <= 708`).
 
   Args:
     v: float32 or float64 `Tensor`.
@@ -223,12 +243,16 @@ def expm1_dw(v):
   Returns:
     `(hi, lo)`, `Tensor`s like `v`.
   """
-  v = tf.convert_to_tensor(v)
-  hi = tf.math.expm1(v)
-  if v.dtype == tf.float64:
-    exact, exact_lo = _expm1_dw64(tf.stop_gradient(v))
-    lo = (exact - hi) + exact_lo
-  else:
-    exact = tf.math.expm1(tf.cast(tf.stop_gradient(v), tf.float64))
-    lo = tf.cast(exact - tf.cast(hi, tf.float64), v.dtype)
-  return hi, tf.stop_gradient(lo)
+  return _pair(v, tf.exp, 0)
+
+
+def expm1_dw(v):
+  """`expm1(v)` as a pair, like `exp_dw` (`hi` is `tf.math.expm1(v)`).
+
+  Args:
+    v: float32 or float64 `Tensor`.
+
+  Returns:
+    `(hi, lo)`, `Tensor`s like `v`.
+  """
+  return _pair(v, tf.math.expm1, 1)

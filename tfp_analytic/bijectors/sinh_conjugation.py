@@ -56,9 +56,11 @@ def _origin(loc, scale):
   usable = tf.abs(a0) <= _ORIGIN_LIMIT[a0.dtype]
   a0 = tf.where(usable, a0, tf.zeros_like(a0))
   product = a0 * scale  # loc + product is exact (Sterbenz).
-  a0_lo = -((loc + product) + product_error(split(a0), split(scale), product)
-            ) / scale
-  a0_lo = tf.stop_gradient(a0_lo)
+  a0_lo = tf.stop_gradient(tf.where(
+      usable,
+      -((loc + product) + product_error(split(a0), split(scale), product))
+      / scale,
+      tf.zeros_like(a0)))
   # With e = expm1|a0| and h = e / (1 + e): sinh|a0| = (e + h) / 2 and
   # cosh a0 = sinh|a0| + exp(-|a0|), exp(-|a0|) = 1 / (1 + e); h is carried
   # as a pair through the exact residual e - h (1 + e).
@@ -96,10 +98,8 @@ def _exp_pair(v, v_lo):
   Returns:
     `(hi, lo)`; `lo` has no gradient and is at most half an ulp of `hi`.
   """
-  em1, em1_lo = _numerics.expm1_dw(v)
-  e = 1. + em1
-  lo = tf.stop_gradient(_numerics.sum_error(1., em1, e) + em1_lo
-                        + e * v_lo * (1. + 0.5 * v_lo))
+  e, e_lo = _numerics.exp_dw(v)
+  lo = tf.stop_gradient(e_lo + e * v_lo * (1. + 0.5 * v_lo))
   hi = e + lo
   return hi, tf.stop_gradient(_numerics.sum_error(e, lo, hi))
 
@@ -172,14 +172,17 @@ def _conjugate(x, loc, scale, shift, outer_log_scale, inner_log_scale):
   # sinh(arg) then costs at most about 2 ulp of x: sinh(a) itself errs by
   # scale |delta| eps, sinh(a0 + delta) by (e^|delta| - 1) e^|delta| times
   # that, which balance near |delta| = 1/2.
+  # In the tail the core runs at a = 0, which keeps its values and
+  # gradients finite there.
+  zero = tf.zeros([], dtype)
   origin = (tf.abs(x) < 0.5 * scale) & usable & ~is_tail
   u = x - loc
-  numerator = tf.where(origin, x, u)
+  numerator = tf.where(is_tail, zero, tf.where(origin, x, u))
   arg = numerator * inv_scale
   product = arg * scale  # numerator - product is exact (Sterbenz).
   arg_lo = tf.stop_gradient(
       ((numerator - product) - product_error(split(arg), split(scale), product)
-       + tf.where(origin, tf.zeros([], dtype), sum_error(x, -loc, u)))
+       + tf.where(origin | is_tail, zero, sum_error(x, -loc, u)))
       * inv_scale)
   sign_arg = tf.where(arg < 0., -one, one)
   # One expm1 serves both branches: e = expm1|arg| in the core, and in the
@@ -191,9 +194,8 @@ def _conjugate(x, loc, scale, shift, outer_log_scale, inner_log_scale):
   y_tail = x + scale * (sign_a * m + shift_q)
   ldj_tail = -sign_a * shift_q
 
-  # sinh(arg) = (e + h) / 2 and cosh(arg) - 1 = e h / 2, h = e / (1 + e);
-  # e is zeroed in the tail to keep every core value finite there.
-  e = tf.where(is_tail, tf.zeros([], dtype), e)
+  # sinh(arg) = (e + h) / 2 and cosh(arg) - 1 = e h / 2, h = e / (1 + e).
+  e = tf.where(is_tail, zero, e)
   h = e * recip
   sinh_arg = sign_arg * 0.5 * (e + h)
   cosh_arg_m1 = 0.5 * e * h
@@ -253,7 +255,7 @@ def _conjugate(x, loc, scale, shift, outer_log_scale, inner_log_scale):
       sign_d * d * (1. + rho) / tf.minimum(abs_z + root_z, abs_c + big_c),
       abs_z * (1. + abs_z / (1. + root_z)))
   log_p = tf.math.log1p(log_arg)
-  asinh_c = sign_c * tf.where(use_origin, a0, a)
+  asinh_c = sign_c * tf.where(use_origin, a0, tf.where(is_tail, zero, a))
   shifted = tf.where(same, sign_d * log_p, sign_z * (log_p + asinh_c))
   # With c = sinh(a0), loc + scale a0 = 0.
   y_core = tf.where(use_origin, tf.zeros([], dtype), x) + scale * shifted
