@@ -201,9 +201,13 @@ def _exp_dw64(v):
   e = r + half_r2
   e, e_lo = _normalize(e, sum_error(r, half_r2, e) + (
       r_lo + 0.5 * r2_lo + r * r2 * (1. / 6. + r * (1. / 24. + r / 120.))))
-  for _ in range(_HALVINGS):
+  def double(e, e_lo):
     two = 2. + e
-    e, e_lo = _normalize(*_mul_dw(e, e_lo, two, sum_error(2., e, two) + e_lo))
+    return _normalize(*_mul_dw(e, e_lo, two, sum_error(2., e, two) + e_lo))
+
+  # A loop, not 16 unrolled copies: XLA compiles the body once.
+  e, e_lo = tf.while_loop(
+      lambda *_: True, double, (e, e_lo), maximum_iterations=_HALVINGS)
   # 2^k (1 + e), with 2^k built from its exponent bits.
   power = tf.bitcast(tf.bitwise.left_shift(
       tf.cast(k, tf.int64) + 1023, tf.constant(52, tf.int64)), tf.float64)
