@@ -35,8 +35,11 @@ def _random(rng, shape, low, high, dtype):
   return tf.constant(rng.uniform(low, high, shape), dtype)
 
 
-def bijectors(dtype, seed=0):
-  """name -> bijector with random scalar parameters (batch shape `[]`)."""
+def bijectors(dtype, seed=0, members=(1, 4, 9)):
+  """name -> bijector with random scalar parameters (batch shape `[]`).
+
+  Each analytic family appears alone and as stacks of `members` members.
+  """
   rng = np.random.default_rng(seed)
   made = {
       'shift_scale': tfb.Chain([tfb.Shift(_random(rng, [], -1, 1, dtype)),
@@ -51,7 +54,7 @@ def bijectors(dtype, seed=0):
   }
   for family in tfab.FAMILIES:
     name = family.__name__
-    for n in (1, 4, 9):
+    for n in members:
       raw = _random(rng, [n * family.num_raw_params], -0.5, 0.5, dtype)
       made[name if n == 1 else f'{name}x{n}'] = (
           family.from_raw(raw) if n == 1
@@ -59,13 +62,13 @@ def bijectors(dtype, seed=0):
   return made
 
 
-def measure(size, dtype, repeats, seed=0):
+def measure(size, dtype, repeats, seed=0, members=(1, 4, 9)):
   """Seconds per call of every bijector and operation, plus the floor."""
   x = tf.constant(np.random.default_rng(seed).normal(0., 2., size), dtype)
   floor = _timing.median_seconds(
       tf.function(lambda x: x + 1., jit_compile=True), x, repeats=repeats)
   seconds = {}
-  for name, bijector in bijectors(dtype, seed).items():
+  for name, bijector in bijectors(dtype, seed, members).items():
     seconds[name] = {
         op: _timing.median_seconds(
             tf.function(lambda x, fn=fn, b=bijector: fn(b, x),
@@ -98,19 +101,24 @@ def main(argv=None):
       prog='python -m benchmarks.elementwise',
       description=__doc__.splitlines()[0])
   parser.add_argument('--quick', action='store_true',
-                      help='N = 2^12 and 2 repeats: checks the code runs')
+                      help='N = 2^12, 2 repeats, stacks of 1 and 2: checks '
+                      'the code runs')
   parser.add_argument('--log2-size', type=int, default=20,
                       help='N = 2^k elements (default 20)')
   parser.add_argument('--repeats', type=int, default=15)
   parser.add_argument('--dtypes', nargs='+', default=['float32', 'float64'])
+  parser.add_argument('--members', nargs='+', type=int, default=[1, 4, 9],
+                      help='stack sizes of each family (default 1 4 9)')
   parser.add_argument('--out', default='benchmarks/results/elementwise.json',
                       help='JSON output (default: %(default)s)')
   args = parser.parse_args(argv)
   size = 2**(12 if args.quick else args.log2_size)
   repeats = 2 if args.quick else args.repeats
+  members = (1, 2) if args.quick else tuple(args.members)
   results = dict(machine=_timing.machine(), size=size, repeats=repeats)
   for dtype_name in args.dtypes:
-    floor, seconds = measure(size, tf.as_dtype(dtype_name), repeats)
+    floor, seconds = measure(size, tf.as_dtype(dtype_name), repeats,
+                             members=members)
     print(f'\n## {dtype_name}, N = {size}\n')
     print(table(size, floor, seconds))
     results[dtype_name] = dict(floor_seconds=floor, seconds=seconds)

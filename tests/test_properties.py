@@ -61,10 +61,15 @@ def test_round_trip_and_monotone(family, dtype, data):
   x = tf.constant(x, dtype)
   y = bijector.forward(x).numpy()
   # Monotone up to the forward's rounding: where the map is flatter than the
-  # float grid (slope << 1), a faithfully rounded result may step back by an
-  # ulp between neighbouring inputs. The dense-grid check in
+  # float grid (slope << 1), two results each within the documented "few
+  # ulp" of Y may step back between neighbouring inputs. TF's kernels round
+  # by position too: e.g. SinhConjugation(loc=3.48046875, scale=exp(-3.375),
+  # shift=-3) maps x = 1e-157 and x = 1.55e-116 (equal in every
+  # intermediate) to values 3 ulp apart in float64, as the 4th and 5th
+  # elements of one tensor (vectorized vs scalar Eigen loop), and bitwise
+  # equal when evaluated alone. The dense-grid check in
   # test_bijector_registry.py::test_monotone stays exact.
-  assert np.all(np.diff(y) >= -2. * np.spacing(np.abs(y[1:])))
+  assert np.all(np.diff(y) >= -4. * np.spacing(np.abs(y[1:])))
   assert np.all(np.isfinite(bijector.forward_log_det_jacobian(x, 0)))
 
 
