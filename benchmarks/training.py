@@ -34,13 +34,16 @@ CONFIGS = {
 
 
 def build(name, quick):
+  """The flow `name`; `quick` makes it tiny (1 layer, 2 members, 2 centers)."""
   config = CONFIGS[name]
+  num_members = 2 if quick else 4
   if config['kind'] == 'radial':
-    return flows.radial_flow(2, num_centers=4 if quick else 32,
-                             transform=config['transform'], num_members=4)
+    return flows.radial_flow(2, num_centers=2 if quick else 32,
+                             transform=config['transform'],
+                             num_members=num_members)
   return flows.coupling_flow(
-      2, transform=config['transform'], num_members=4,
-      num_layers=2 if quick else 12,
+      2, transform=config['transform'], num_members=num_members,
+      num_layers=1 if quick else 12,
       hidden_units=(16, 16) if quick else (128, 128))
 
 
