@@ -3,16 +3,20 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tensorflow_probability.python.internal import dtype_util
+from tensorflow_probability.python.internal import tensor_util
+
 __all__ = ['AnalyticBijector']
 
 
 class AnalyticBijector(tfp.bijectors.AutoCompositeTensorBijector):
   """Base of the scalar analytic bijections (event_ndims = 0, increasing).
 
-  Subclasses set `raw_param_names` (the order of the raw numbers),
-  `num_raw_params = len(raw_param_names)`, and implement
-  `_params_from_raw(raw_params)`: a dict from those names to raw tensors in,
-  the constructor's keyword arguments out. `from_raw` then comes for free.
+  Subclasses set `raw_param_names` (the constructor's parameters, in the
+  order of the raw numbers), `num_raw_params = len(raw_param_names)`, and
+  implement `_params_from_raw(raw_params)`: a dict from those names to raw
+  tensors in, the constructor's keyword arguments out. `from_raw` then comes
+  for free. Their constructors pass `dict(locals())` to `__init__` here.
 
   #### Example
 
@@ -26,6 +30,26 @@ class AnalyticBijector(tfp.bijectors.AutoCompositeTensorBijector):
 
   raw_param_names = ()
   num_raw_params = 0
+
+  def __init__(self, parameters):
+    """Stores the parameters as `self._<name>` tensors of one dtype.
+
+    Args:
+      parameters: the subclass constructor's `dict(locals())`: the
+        parameters named in `raw_param_names`, `validate_args` and `name`.
+    """
+    with tf.name_scope(parameters['name']) as name:
+      values = [parameters[key] for key in self.raw_param_names]
+      dtype = dtype_util.common_dtype(values, dtype_hint=tf.float32)
+      for key, value in zip(self.raw_param_names, values):
+        setattr(self, '_' + key, tensor_util.convert_nonref_to_tensor(
+            value, dtype=dtype, name=key))
+      super().__init__(
+          forward_min_event_ndims=0,
+          validate_args=parameters['validate_args'],
+          parameters=parameters,
+          dtype=dtype,
+          name=name)
 
   @classmethod
   def _params_from_raw(cls, raw_params):

@@ -205,24 +205,7 @@ class CubicConjugation(AnalyticBijector):
         `cubic > 0`.
       name: Python `str`, the name of the ops.
     """
-    parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      dtype = dtype_util.common_dtype([loc, shift, linear, cubic],
-                                      dtype_hint=tf.float32)
-      self._loc = tensor_util.convert_nonref_to_tensor(
-          loc, dtype=dtype, name='loc')
-      self._shift = tensor_util.convert_nonref_to_tensor(
-          shift, dtype=dtype, name='shift')
-      self._linear = tensor_util.convert_nonref_to_tensor(
-          linear, dtype=dtype, name='linear')
-      self._cubic = tensor_util.convert_nonref_to_tensor(
-          cubic, dtype=dtype, name='cubic')
-      super().__init__(
-          forward_min_event_ndims=0,
-          validate_args=validate_args,
-          parameters=parameters,
-          dtype=dtype,
-          name=name)
+    super().__init__(dict(locals()))
 
   @classmethod
   def _parameter_properties(cls, dtype):

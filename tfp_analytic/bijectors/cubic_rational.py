@@ -266,22 +266,7 @@ class CubicRational(AnalyticBijector):
         `True` (constants at construction, variables at each call).
       name: Python `str` name prefixed to ops created by this class.
     """
-    parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      dtype = dtype_util.common_dtype([loc, magnitude, width],
-                                      dtype_hint=tf.float32)
-      self._loc = tensor_util.convert_nonref_to_tensor(
-          loc, dtype=dtype, name='loc')
-      self._magnitude = tensor_util.convert_nonref_to_tensor(
-          magnitude, dtype=dtype, name='magnitude')
-      self._width = tensor_util.convert_nonref_to_tensor(
-          width, dtype=dtype, name='width')
-      super().__init__(
-          forward_min_event_ndims=0,
-          validate_args=validate_args,
-          parameters=parameters,
-          dtype=dtype,
-          name=name)
+    super().__init__(dict(locals()))
 
   @classmethod
   def _parameter_properties(cls, dtype):

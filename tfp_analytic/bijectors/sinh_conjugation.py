@@ -344,27 +344,7 @@ class SinhConjugation(AnalyticBijector):
       validate_args: Python `bool`, whether to check `scale > 0`.
       name: Python `str`, the name of the ops.
     """
-    parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      dtype = dtype_util.common_dtype(
-          [loc, scale, shift, outer_log_scale, inner_log_scale],
-          dtype_hint=tf.float32)
-      self._loc = tensor_util.convert_nonref_to_tensor(
-          loc, dtype=dtype, name='loc')
-      self._scale = tensor_util.convert_nonref_to_tensor(
-          scale, dtype=dtype, name='scale')
-      self._shift = tensor_util.convert_nonref_to_tensor(
-          shift, dtype=dtype, name='shift')
-      self._outer_log_scale = tensor_util.convert_nonref_to_tensor(
-          outer_log_scale, dtype=dtype, name='outer_log_scale')
-      self._inner_log_scale = tensor_util.convert_nonref_to_tensor(
-          inner_log_scale, dtype=dtype, name='inner_log_scale')
-      super().__init__(
-          forward_min_event_ndims=0,
-          validate_args=validate_args,
-          parameters=parameters,
-          dtype=dtype,
-          name=name)
+    super().__init__(dict(locals()))
 
   @classmethod
   def _parameter_properties(cls, dtype):
