@@ -10,6 +10,8 @@ import json
 import os
 from pathlib import Path
 
+# Settings named in a run's heading line when its config has them.
+_SETTINGS = ('family', 'amplitude', 'members', 'modes', 'transforms')
 # Metrics shown when present, in this order.
 _COLUMNS = ('test_nll', 'forward_kl', 'ess', 'fraction_negative',
             'reverse_kl', 'parameters')
@@ -72,9 +74,14 @@ def write_report(runs_dir, results_path):
               else {})
     title = config.get('experiment', folder.name)
     mode = 'quick' if config.get('quick') else 'full'
-    lines += [f'## {title}', '',
+    heading = title if folder.name == title else f'{title}: `{folder.name}`'
+    settings = ', '.join(f'{key} {config[key]}' for key in _SETTINGS
+                         if key in config)
+    lines += [f'## {heading}', '',
               f'{mode} run, seed {config.get("seed")}, steps '
-              f'{config.get("steps")}, started {config.get("started")}.', '']
+              f'{config.get("steps")}'
+              + (f', {settings}' if settings else '')
+              + f', started {config.get("started")}.', '']
     lines += _table(metrics) + ['']
     for png in sorted(folder.glob('*.png')):
       link = os.path.relpath(png, results_path.parent)
