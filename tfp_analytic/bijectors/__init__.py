@@ -23,6 +23,7 @@ from tfp_analytic.bijectors.radial import RadialFlow
 from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
 from tfp_analytic.bijectors.spherical_radial import SphericalRadial
 from tfp_analytic.bijectors.spherical_radial import real_spherical_harmonics
+from tfp_analytic.bijectors.stack import Stack
 from tfp_analytic.bijectors.stack import members_from_raw
 from tfp_analytic.bijectors.stack import spread_raw_init
 from tfp_analytic.bijectors.stack import stack_from_raw
@@ -42,6 +43,7 @@ __all__ = [
     'RadialFlow',
     'SinhConjugation',
     'SphericalRadial',
+    'Stack',
     'fourier_basis',
     'members_from_raw',
     'origin_fixed_stack',

@@ -230,7 +230,9 @@ def _pair(v, fn, index):
   v = tf.convert_to_tensor(v)
   hi = fn(v)
   if v.dtype == tf.float64:
-    exact, exact_lo = _exp_dw64(tf.stop_gradient(v))[index]
+    # The graph is shape-agnostic: give its results `v`'s static shape back.
+    exact, exact_lo = (tf.ensure_shape(part, v.shape)
+                       for part in _exp_dw64(tf.stop_gradient(v))[index])
     lo = (exact - hi) + exact_lo
   else:
     exact = fn(tf.cast(tf.stop_gradient(v), tf.float64))

@@ -4,7 +4,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import parameter_properties
 
-from tfp_analytic.bijectors.stack import members_from_raw
+from tfp_analytic.bijectors.stack import Stack
 
 __all__ = ['OriginFixed', 'origin_fixed_stack']
 
@@ -128,10 +128,10 @@ def origin_fixed_stack(family, raw, num_members=None, validate_args=False,
       the leading axes become the batch shape.
     num_members: Python `int`; inferred from the last axis when `None`.
     validate_args: Python `bool`, passed to every member.
-    name: name of the returned `tfb.Chain`.
+    name: name of the returned bijector.
 
   Returns:
-    A `tfb.Chain` (member 0 applied first) with `f(0) = 0`.
+    A `Stack` of `OriginFixed` members (member 0 applied first), `f(0) = 0`.
 
   #### Example
 
@@ -143,10 +143,6 @@ def origin_fixed_stack(family, raw, num_members=None, validate_args=False,
   f.forward(0.)  # ==> 0.
   ```
   """
-  members = members_from_raw(family, raw, num_members, validate_args)
-  # tfb.Chain applies its list right to left.
-  return tfb.Chain(
-      [OriginFixed(member, validate_args=validate_args)
-       for member in members[::-1]],
-      validate_args=validate_args,
-      name=name or f'origin_fixed_{family.__name__}_stack')
+  return Stack(family, raw, num_members, wrapper=OriginFixed,
+               validate_args=validate_args,
+               name=name or f'origin_fixed_{family.__name__}_stack')

@@ -102,8 +102,9 @@ def run(args):
     print(f'{args.family} x{n}: ESS {initial["ess"]:.1%} -> {final["ess"]:.1%}'
           f', forward KL {initial["forward_kl"]:.3g} -> '
           f'{final["forward_kl"]:.3g}')
+    # After every stack size, so that a run cut short keeps what it learned.
+    _common.write_metrics(out, results)
 
-  _common.write_metrics(out, results)
   _common.plot_training_curves(histories, out, ylabel='reverse KL - log Z')
   _plot_densities(flows, args.amplitude, out)
   return results
