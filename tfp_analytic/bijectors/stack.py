@@ -159,8 +159,12 @@ class Stack(tfp.bijectors.AutoCompositeTensorBijector):
     n, p = self._num_members, self._family.num_raw_params
     raw = tf.convert_to_tensor(self._raw)
     raw = tf.reshape(raw, ps.concat([ps.shape(raw)[:-1], [n, p]], axis=0))
+    # The static shape is kept where it is known (the dynamic broadcast
+    # alone would lose it where a batch axis is None).
+    static_shape = tf.broadcast_static_shape(x.shape, raw.shape[:-2])
     x = tf.broadcast_to(
         x, ps.broadcast_shape(ps.shape(x), ps.shape(raw)[:-2]))
+    x.set_shape(static_shape)
 
     def body(k, x, ldj):
       if inverse:
