@@ -11,6 +11,26 @@ __all__ = ['Stack', 'members_from_raw', 'spread_raw_init', 'stack_from_raw',
            'trainable_stack']
 
 
+def _checked_num_members(family, raw, num_members):
+  """`num_members`, inferred from `raw`'s last axis when `None`, checked.
+
+  Raises:
+    ValueError: if the last axis of `raw` is unknown or is not
+      `num_members * family.num_raw_params`.
+  """
+  per_member = family.num_raw_params
+  size = tf.compat.dimension_value(raw.shape[-1])
+  if size is None:
+    raise ValueError('the last axis of `raw` must be statically known')
+  if num_members is None:
+    num_members = size // per_member
+  if size != num_members * per_member:
+    raise ValueError(
+        f'{num_members} members of {family.__name__} take '
+        f'{num_members * per_member} raw numbers on the last axis; got {size}')
+  return num_members
+
+
 def members_from_raw(family, raw, num_members=None, validate_args=False):
   """Splits `raw[..., N * P]` into N members of `family` (P raw numbers each).
 
@@ -35,15 +55,7 @@ def members_from_raw(family, raw, num_members=None, validate_args=False):
   """
   raw = tf.convert_to_tensor(raw)
   per_member = family.num_raw_params
-  size = tf.compat.dimension_value(raw.shape[-1])
-  if size is None:
-    raise ValueError('the last axis of `raw` must be statically known')
-  if num_members is None:
-    num_members = size // per_member
-  if size != num_members * per_member:
-    raise ValueError(
-        f'{num_members} members of {family.__name__} take '
-        f'{num_members * per_member} raw numbers on the last axis; got {size}')
+  num_members = _checked_num_members(family, raw, num_members)
   return [
       family.from_raw(raw[..., k * per_member:(k + 1) * per_member],
                       validate_args=validate_args,
@@ -99,16 +111,7 @@ class Stack(tfp.bijectors.AutoCompositeTensorBijector):
     with tf.name_scope(name or f'{family.__name__}_stack') as name:
       self._raw = tensor_util.convert_nonref_to_tensor(
           raw, dtype_hint=tf.float32, name='raw')
-      size = tf.compat.dimension_value(self._raw.shape[-1])
-      per_member = family.num_raw_params
-      if size is None:
-        raise ValueError('the last axis of `raw` must be statically known')
-      num_members = size // per_member if num_members is None else num_members
-      if size != num_members * per_member:
-        raise ValueError(
-            f'{num_members} members of {family.__name__} take '
-            f'{num_members * per_member} raw numbers on the last axis; '
-            f'got {size}')
+      num_members = _checked_num_members(family, self._raw, num_members)
       self._family = family
       self._num_members = num_members
       self._wrapper = wrapper
