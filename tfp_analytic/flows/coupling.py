@@ -93,7 +93,7 @@ class CouplingLayer(tfb.RealNVP):
     bijector = self._bijector_fn(passive, self._bijector_input_units(),
                                  **condition_kwargs)
     fldj = bijector.forward_log_det_jacobian(active, event_ndims=1)
-    return (self._join(passive, bijector.forward(active)),
+    return (self._join(passive, _like(bijector.forward(active), active)),
             {'fldj': fldj, 'ildj': -fldj})
 
   def _augmented_inverse(self, y, **condition_kwargs):
@@ -101,7 +101,7 @@ class CouplingLayer(tfb.RealNVP):
     bijector = self._bijector_fn(passive, self._bijector_input_units(),
                                  **condition_kwargs)
     ildj = bijector.inverse_log_det_jacobian(active, event_ndims=1)
-    return (self._join(passive, bijector.inverse(active)),
+    return (self._join(passive, _like(bijector.inverse(active), active)),
             {'ildj': ildj, 'fldj': -ildj})
 
   def _forward(self, x, **condition_kwargs):
@@ -109,6 +109,18 @@ class CouplingLayer(tfb.RealNVP):
 
   def _inverse(self, y, **condition_kwargs):
     return self._augmented_inverse(y, **condition_kwargs)[0]
+
+
+def _like(values, active):
+  """`values` with the static shape of the `active` half it was mapped from.
+
+  `tfb.RationalQuadraticSpline` loses static dimensions when the batch axis
+  is unknown (Keras `fit`, SavedModel signatures); the next layer's split
+  needs the last one.
+  """
+  if not tf.executing_eagerly():
+    values.set_shape(active.shape)
+  return values
 
 
 def coupling_layers(event_size, transform='cubic_rational', num_members=4,
