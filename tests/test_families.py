@@ -12,6 +12,7 @@ import tensorflow_probability as tfp
 
 from tests import registry
 from tfp_analytic import bijectors as tfab
+from tfp_analytic.bijectors import _cubic_rational_math
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -152,3 +153,26 @@ def test_transformed_distribution_under_xla(case, dtype):
   assert np.all(np.isfinite(x)) and np.all(np.isfinite(log_prob))
   np.testing.assert_allclose(log_prob, dist.log_prob(x.numpy()),
                              rtol=1e-4, atol=1e-4)
+
+
+@dtypes
+@pytest.mark.parametrize('magnitude', [-0.875, -0.5, 0.5, 4., 7.])
+def test_cubic_rational_plain_path_within_256_ulps(magnitude, dtype):
+  # With every least slope >= 1/8 the bijector skips the compensated
+  # arithmetic (`_least_slope_at_least`); the bound must still hold where
+  # `y` is a small difference of large terms: `loc` is chosen so that
+  # `y ~ 0` at `x = loc + width * s`.
+  rng = np.random.default_rng(14)
+  n = 50_000
+  width = np.exp(rng.uniform(np.log(0.1), np.log(100.), n))
+  s = np.where(rng.random(n) < 0.5,
+               np.sqrt(3.) * (1. + rng.normal(0., 1e-2, n)),
+               rng.uniform(-5., 5., n))
+  loc = (-width * (s + magnitude * s / (1. + s * s))
+         + width * rng.normal(0., 1e-3, n))
+  params = dict(loc=loc, magnitude=np.full(n, magnitude), width=width)
+  err = registry.round_trip_error(tfab.CubicRational, params,
+                                  loc + width * s, dtype)
+  assert err.max() <= 256., err.max()
+  assert _cubic_rational_math._least_slope_at_least(  # the plain path was taken
+      tf.constant(params['magnitude'], dtype), 0.125)
