@@ -25,6 +25,7 @@ tfd = tfp.distributions
 # Paper's test NLL (3P numbers, EXPERIMENTS.md §2c); the coupling row is its
 # "radial vs coupling" comparison.
 PAPER_NLL = {0: -0.09, 1: -0.61, 2: -0.69, 3: -0.74}
+PAPER_PARAMETERS = {0: 49, 1: 139, 2: 229, 3: 319}  # 9 sinh members
 PAPER_COUPLING_NLL = -0.52
 
 
@@ -77,17 +78,17 @@ def run(args):
 
   models = {f'M={m}': (fourier_radial_flow(m, args.members, seed=args.seed),
                        dict(learning_rate=args.learning_rate),
-                       PAPER_NLL.get(m))
+                       PAPER_NLL.get(m), PAPER_PARAMETERS.get(m))
             for m in modes}
   if args.coupling:
     models['coupling'] = (
         _coupling_baseline(args.quick),
         dict(learning_rate=args.coupling_learning_rate, warmup_steps=100,
              final_learning_rate=args.coupling_learning_rate / 10.),
-        PAPER_COUPLING_NLL)
+        PAPER_COUPLING_NLL, None)
 
   results, histories = {}, {}
-  for name, (flow, schedule, paper_nll) in models.items():
+  for name, (flow, schedule, paper_nll, paper_size) in models.items():
     initial = _common.mean_nll(flow, test)
     history = train.fit_nll(
         flow, _targets.spiral_sample, steps, batch_size=args.batch_size,
@@ -98,7 +99,8 @@ def run(args):
         test_nll=nll, forward_kl=nll - _targets.SPIRAL_ENTROPY,
         paper=None if paper_nll is None else dict(
             test_nll=paper_nll,
-            forward_kl=paper_nll - _targets.SPIRAL_ENTROPY))
+            forward_kl=paper_nll - _targets.SPIRAL_ENTROPY,
+            **({} if paper_size is None else dict(parameters=paper_size))))
     histories[name] = history['loss']
     print(f'{name}: {results[name]["parameters"]} parameters, test NLL '
           f'{initial:.3f} -> {nll:.3f} (paper {paper_nll})')
@@ -106,11 +108,11 @@ def run(args):
   _common.write_metrics(out, results)
   _common.plot_training_curves(histories, out, ylabel='NLL')
   densities = {'target': _targets.spiral_log_prob}
-  densities.update({name: flow.log_prob for name, (flow, _, _) in
+  densities.update({name: flow.log_prob for name, (flow, *_) in
                     models.items()})
   _common.plot_densities_2d(densities, out, extent=1.,
                             size=60 if args.quick else 150)
-  radial = {name: flow for name, (flow, _, _) in models.items()
+  radial = {name: flow for name, (flow, *_) in models.items()
             if name.startswith('M=')}
   _plot_circles(radial, out)
   _plot_coefficients(radial[f'M={max(modes)}'].bijector, out)
