@@ -62,8 +62,8 @@ class _Evaluation(collections.namedtuple(
   """
 
 
-def _evaluate_compensated(x, loc, magnitude, width):
-  """`y = x + m u r` as computed, and its rounding error.
+def _errors(x, loc, magnitude, width, u, s, t, d, r, bump, value):
+  """The rounding errors of `bump = m u r` and of `value = x + bump`.
 
   Where the slope is small (`m` near 8 with `t` near 3, or `m` near -1 with
   `t` near 0) and `|y|` is much smaller than `|x|`, the cancellation in
@@ -76,21 +76,17 @@ def _evaluate_compensated(x, loc, magnitude, width):
   overflow.
 
   Args:
-    x: float `Tensor`.
-    loc: `Tensor`.
-    magnitude: `Tensor`, `m`.
-    width: positive `Tensor`.
+    x, loc, magnitude, width: as in `evaluate`.
+    u, s, t, d, r: `_bump(x, loc, width)`.
+    bump: `magnitude * u * r` as computed.
+    value: `x + bump` as computed.
 
   Returns:
-    An `_Evaluation` of broadcast `Tensor`s.
+    `(error, bump_error)`, broadcast `Tensor`s.
   """
-  u, s, t, d, r = _bump(x, loc, width)
-  scaled = magnitude * u
-  bump = scaled * r
-  value = x + bump
-
   split = _numerics.split
   product_error = _numerics.product_error
+  scaled = magnitude * u
   s_parts, r_parts = split(s), split(r)
   u_error = _numerics.sum_error(x, -loc, u)
   sw = s * width
@@ -106,19 +102,17 @@ def _evaluate_compensated(x, loc, magnitude, width):
   bump_error = (product_error(split(scaled), r_parts, bump)
                 + scaled_error * r + scaled * r_error)
   near = t < _far(x.dtype) ** 2
-  bump_error = tf.stop_gradient(
-      tf.where(near, bump_error, tf.zeros_like(bump_error)))
-  error = tf.stop_gradient(_numerics.sum_error(x, bump, value)) + bump_error
-  return _Evaluation(value, error, bump, bump_error, t, r)
+  bump_error = tf.where(near, bump_error, tf.zeros_like(bump_error))
+  return _numerics.sum_error(x, bump, value) + bump_error, bump_error
 
 
 def _least_slope_at_least(magnitude, bound):
   """Whether every least slope `min(1 + m, 1 - m/8)` is at least `bound`.
 
-  With least slopes of 1/8 or more, plain arithmetic keeps the round trip
-  within ~50 ulp of the conditioning floor (measured: 49 at `m = 7`, 19 at
-  `m = -0.9`, for inputs chosen so that `y` cancels), and the compensation
-  is skipped. The test reads the parameters only: one reduction of them.
+  With least slopes of 1/8 or more, the uncompensated `x + m u r` keeps the
+  round trip within ~50 ulp of the conditioning floor (measured: 49 at
+  `m = 7`, 19 at `m = -0.9`, for inputs chosen so that `y` cancels). The
+  test reads the parameters only: one reduction of them.
 
   Args:
     magnitude: `Tensor`, `m`.
@@ -131,20 +125,40 @@ def _least_slope_at_least(magnitude, bound):
                        & (magnitude <= 8. * (1. - bound)))
 
 
-def _evaluate_plain(x, loc, magnitude, width):
-  """`_evaluate_compensated` without the error terms (they are zero)."""
-  u, _, t, _, r = _bump(x, loc, width)
-  bump = magnitude * u * r
-  zero = tf.zeros_like(bump)
-  return _Evaluation(x + bump, zero, bump, zero, t, r)
-
-
 def evaluate(x, loc, magnitude, width):
-  """`_evaluate_compensated` where it is needed, else `_evaluate_plain`."""
-  args = (x, loc, magnitude, width)
-  return tf.cond(_least_slope_at_least(magnitude, 0.125),
-                 lambda: _evaluate_plain(*args),
-                 lambda: _evaluate_compensated(*args))
+  """`y = x + m u r` as computed, and its rounding errors where needed.
+
+  The errors (`_errors`) cost several times the flops of `y` itself, so
+  they are computed only when some least slope is below 1/8, and are zero
+  otherwise. They carry no gradient, so the `tf.cond` that picks them is
+  not differentiated (a differentiated cond would keep the intermediates
+  of both branches: slower training steps and more memory under XLA).
+
+  Args:
+    x: float `Tensor`.
+    loc: `Tensor`.
+    magnitude: `Tensor`, `m`.
+    width: positive `Tensor`.
+
+  Returns:
+    An `_Evaluation` of broadcast `Tensor`s.
+  """
+  u, s, t, d, r = _bump(x, loc, width)
+  bump = magnitude * u * r
+  value = x + bump
+
+  def compensated():
+    return _errors(*(tf.stop_gradient(v) for v in (
+        x, loc, magnitude, width, u, s, t, d, r, bump, value)))
+
+  def plain():
+    zero = tf.zeros_like(tf.stop_gradient(value))
+    return zero, zero
+
+  error, bump_error = tf.cond(_least_slope_at_least(magnitude, 0.125), plain,
+                              compensated)
+  return _Evaluation(value, tf.stop_gradient(error),
+                     bump, tf.stop_gradient(bump_error), t, r)
 
 
 def _slope(magnitude, t, r):
@@ -226,18 +240,17 @@ def _initial_inverse(y, loc, magnitude, width):
                   loc + width * (v + z / 3.))
 
 
-def _newton(x, y, loc, magnitude, width, evaluate, steps):
-  """`steps` Newton steps on `f(x) = y` from `x`, residuals by `evaluate`.
+def _newton(x, y, loc, magnitude, width, steps):
+  """`steps` Newton steps on `f(x) = y` from `x`.
 
-  `_evaluate_compensated` gives the residual `f(x) - y` accurately even
-  where `y` is a small difference of large terms. The step
+  `evaluate` gives the residual `f(x) - y` accurately even where `y` is a
+  small difference of large terms. The step
   `x - residual / slope` is written as
   `(y - bump) + residual * (slope - 1) / slope`, which does not lose a tiny
   `x` to the rounding of a start far from it (and is exactly `y` when
   `m = 0`). Where the slope nearly vanishes, the float32 start can be ~1e-3
-  widths off and one step gains only a factor ~40, hence `_NEWTON_STEPS`;
-  with slopes of 1/8 or more the start is good to a few ulp and one plain
-  step suffices. Only the last step is differentiated; at the root its
+  widths off and one step gains only a factor ~40, hence `_NEWTON_STEPS`.
+  Only the last step is differentiated; at the root its
   gradient is the implicit-function one.
 
   Args:
@@ -246,7 +259,6 @@ def _newton(x, y, loc, magnitude, width, evaluate, steps):
     loc: `Tensor`.
     magnitude: `Tensor`, `m`.
     width: positive `Tensor`.
-    evaluate: `_evaluate_plain` or `_evaluate_compensated`.
     steps: Python `int >= 1`.
 
   Returns:
@@ -265,26 +277,12 @@ def log_slope(x, loc, magnitude, width):
   """`log f'(x)`: log1p keeps relative accuracy near the identity, log where
   the slope is small (`_slope` gives both to relative accuracy)."""
   _, _, t, _, r = _bump(x, loc, width)
-
-  def general():
-    slope_minus_one, slope = _slope(magnitude, t, r)
-    return tf.where(slope_minus_one > -0.5, tf.math.log1p(slope_minus_one),
-                    tf.math.log(slope))
-
-  # With slopes of 1/2 or more, `general` takes log1p everywhere.
-  return tf.cond(_least_slope_at_least(magnitude, 0.5),
-                 lambda: tf.math.log1p(magnitude * r * (2. * r - 1.)),
-                 general)
+  slope_minus_one, slope = _slope(magnitude, t, r)
+  return tf.where(slope_minus_one > -0.5, tf.math.log1p(slope_minus_one),
+                  tf.math.log(slope))
 
 
 def inverse(y, loc, magnitude, width):
   """`x` with `f(x) = y`: the closed-form start, then Newton steps."""
-
-  def solve(evaluate_fn, steps):
-    x = _initial_inverse(y, loc, magnitude, width)
-    return _newton(x, y, loc, magnitude, width, evaluate_fn, steps)
-
-  # Each branch solves from the start, so that XLA fuses it into one loop.
-  return tf.cond(_least_slope_at_least(magnitude, 0.125),
-                 lambda: solve(_evaluate_plain, 1),
-                 lambda: solve(_evaluate_compensated, _NEWTON_STEPS[y.dtype]))
+  x = _initial_inverse(y, loc, magnitude, width)
+  return _newton(x, y, loc, magnitude, width, _NEWTON_STEPS[y.dtype])
