@@ -29,6 +29,11 @@ CONFIGS = {
     'cubic_rational': dict(kind='coupling', transform='cubic_rational'),
     'sinh_conjugation': dict(kind='coupling', transform='sinh_conjugation'),
     'cubic_conjugation': dict(kind='coupling', transform='cubic_conjugation'),
+    # log_prob through the families' forward maps (`invert=True`).
+    'cubic_rational_inverted': dict(kind='coupling', transform='cubic_rational',
+                                    invert=True),
+    'cubic_conjugation_inverted': dict(
+        kind='coupling', transform='cubic_conjugation', invert=True),
     'radial32': dict(kind='radial', transform='cubic_conjugation'),
 }
 
@@ -41,8 +46,10 @@ def build(name, quick):
     return flows.radial_flow(2, num_centers=2 if quick else 32,
                              transform=config['transform'],
                              num_members=num_members)
+  transform = flows.get_transform(config['transform'], num_members,
+                                  invert=config.get('invert', False))
   return flows.coupling_flow(
-      2, transform=config['transform'], num_members=num_members,
+      2, transform=transform,
       num_layers=1 if quick else 12,
       hidden_units=(16, 16) if quick else (128, 128))
 

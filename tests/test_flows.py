@@ -219,3 +219,18 @@ def test_log_prob_traces_with_an_unknown_batch_axis(built, name):
   traced = tf.function(flow.log_prob, input_signature=[spec])
   np.testing.assert_allclose(traced(x), flow.log_prob(x), rtol=1e-6,
                              atol=1e-6)
+
+
+@pytest.mark.parametrize('name', list(flows.ANALYTIC_FAMILIES))
+def test_inverted_transform_runs_the_stack_backwards(name):
+  plain = flows.get_transform(name, num_members=2)
+  inverted = flows.get_transform(name, num_members=2, invert=True)
+  assert inverted.num_raw_params == plain.num_raw_params
+  x = tf.linspace(-3., 3., 13)
+  assert np.all(inverted.from_raw(tf.zeros([13, plain.num_raw_params]))
+                .forward(x) == x)
+  raw = 0.3 * tf.random.stateless_normal([13, plain.num_raw_params], (3, 4))
+  np.testing.assert_array_equal(inverted.from_raw(raw).forward(x),
+                                plain.from_raw(raw).inverse(x))
+  flow = flows.coupling_flow(2, inverted, **_SMALL)
+  assert np.all(np.isfinite(flow.log_prob(flow.sample(4, seed=(1, 2)))))
