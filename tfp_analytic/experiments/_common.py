@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
 
 def prepare_output(args, config):
@@ -84,12 +85,22 @@ def num_parameters(module):
   return int(sum(np.prod(v.shape) for v in module.trainable_variables))
 
 
+def traced_log_prob(flow):
+  """`flow.log_prob` as a graph (traced once per batch shape).
+
+  Eagerly, every op of every stack member is dispatched from Python: a
+  32-center radial flow took minutes per 100,000 points.
+  """
+  return tf.function(flow.log_prob)
+
+
 def mean_nll(flow, data, batch_size=4096):
   """`-mean(log q(x))` over `data`, in batches of `batch_size`."""
   data = np.asarray(data, flow.dtype.as_numpy_dtype)
+  log_prob = traced_log_prob(flow)
   total = 0.
   for start in range(0, len(data), batch_size):
-    total -= float(np.sum(flow.log_prob(data[start:start + batch_size])))
+    total -= float(np.sum(log_prob(data[start:start + batch_size])))
   return total / len(data)
 
 

@@ -95,7 +95,8 @@ def run(args):
   _common.plot_training_curves(histories, out, ylabel='NLL')
   extent = args.radius + 4. * args.width + 0.5
   densities = {'target': target.log_prob}
-  densities.update({name: flow.log_prob for name, flow in trained.items()})
+  densities.update({name: _common.traced_log_prob(flow)
+                    for name, flow in trained.items()})
   _common.plot_densities_2d(densities, out, extent=extent,
                             size=60 if args.quick else 150)
   radial = [n for n in models if n != 'coupling']
@@ -108,7 +109,8 @@ def _plot_centers(flow, extent, out):
   """The radial flow's density with its learned centers on top."""
   plt = _common.pyplot()
   xs, points = _common.grid_2d(extent, 150)
-  density = np.exp(flow.log_prob(points)).reshape(len(xs), len(xs))
+  log_density = _common.traced_log_prob(flow)(points)
+  density = np.exp(log_density).reshape(len(xs), len(xs))
   fig, ax = plt.subplots(figsize=(4, 4))
   ax.imshow(density, origin='lower', cmap='magma',
             extent=(xs[0], xs[-1], xs[0], xs[-1]))

@@ -108,8 +108,8 @@ def run(args):
   _common.write_metrics(out, results)
   _common.plot_training_curves(histories, out, ylabel='NLL')
   densities = {'target': _targets.spiral_log_prob}
-  densities.update({name: flow.log_prob for name, (flow, *_) in
-                    models.items()})
+  densities.update({name: _common.traced_log_prob(flow)
+                    for name, (flow, *_) in models.items()})
   _common.plot_densities_2d(densities, out, extent=1.,
                             size=60 if args.quick else 150)
   radial = {name: flow for name, (flow, *_) in models.items()
