@@ -240,6 +240,17 @@ def _conditional_radial(dtype, rng, batch_shape):
       tf.constant(0.2 * rng.standard_normal(shape), dtype), num_members=2)
 
 
+def _radial_chain(dtype, rng, batch_shape):
+  del batch_shape  # The layer axis is not a batch axis.
+  family, num_layers, num_members = tfab.CubicConjugation, 3, 2
+  return tfab.RadialChain(
+      family,
+      tf.constant(0.5 * rng.standard_normal(
+          [num_layers, num_members * family.num_raw_params]), dtype),
+      tf.constant(0.5 * rng.standard_normal([num_layers, 2]), dtype),
+      tf.constant(0.2 * rng.standard_normal([num_layers, 2]), dtype))
+
+
 def _perturbed(build):
   """Moves the variables of a self-owning bijector off the identity."""
   def make(dtype, rng, batch_shape):
@@ -259,6 +270,9 @@ REGISTRY = FAMILY_CASES + [_stack_case(family, 4)
     _radial_case(tfab.CubicRational, 5, 2),
     Case('ConditionalRadial_mlp_d3', _conditional_radial, event_shape=(3,),
          sample_x=_normal_x(1.5), extreme_x=_radial_extremes(3)),
+    Case('RadialChain_CubicConjugation_k3', _radial_chain, event_shape=(2,),
+         sample_x=_normal_x(1.5), extreme_x=_radial_extremes(2),
+         batchable=False),
     Case('FourierRadial_m2', _perturbed(
         lambda dtype, seed: tfab.FourierRadial(
             2, num_members=2, dtype=dtype, seed=seed)),

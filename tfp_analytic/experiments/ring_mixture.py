@@ -114,9 +114,10 @@ def _plot_centers(flow, extent, out):
   fig, ax = plt.subplots(figsize=(4, 4))
   ax.imshow(density, origin='lower', cmap='magma',
             extent=(xs[0], xs[-1], xs[0], xs[-1]))
-  centers = np.array([layer.center.numpy() for layer in
-                      flow.bijector.bijectors
-                      if isinstance(layer, tfab.ConditionalRadial)])
+  centers = np.concatenate([
+      np.reshape(layer.center.numpy(), [-1, 2])
+      for layer in flow.bijector.bijectors
+      if isinstance(layer, (tfab.ConditionalRadial, tfab.RadialChain))])
   ax.scatter(centers[:, 0], centers[:, 1], s=12, c='cyan', marker='x')
   ax.set_title(f'{flow.name}: learned centers', fontsize=9)
   return _common.save_figure(fig, out, 'centers.png')

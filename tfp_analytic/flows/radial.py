@@ -153,7 +153,9 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
   anywhere. With `angular`, `f_k` also depends on the direction: a Fourier
   series of the angle (`'fourier'`, d = 2, MATH.md §3.3) or a dense network
   of the unit direction (`'mlp'`, any d). The paper fits a 5-mode ring with
-  32 centers of 12 cubic conjugations.
+  32 centers of 12 cubic conjugations. Without `angular`, the layers run in
+  one `tfab.RadialChain` (a `tf.while_loop`, so XLA compiles one layer);
+  `radial_layers` gives them as separate bijectors.
 
   Initialisation (MATH.md §1.4): centers `~ N(0, center_stddev^2)`, log
   scales `~ N(0, log_scale_stddev^2)`, member locs `~ N(0, 1)` and every
@@ -190,10 +192,38 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
   flow.log_prob(x) - flow.distribution.log_prob(x)  # ==> [0.] * 5
   ```
   """
-  layers = radial_layers(
-      event_size, num_centers=num_centers, transform=transform,
-      num_members=num_members, angular=angular, num_modes=num_modes,
-      hidden_units=hidden_units, activation=activation,
-      center_stddev=center_stddev, log_scale_stddev=log_scale_stddev,
-      dtype=dtype, seed=seed)
+  if angular is None:
+    # One looped bijector instead of a chain of `num_centers` layers (the
+    # same initial values): XLA compiles one layer, not all of them.
+    layers = [_radial_chain(event_size, num_centers, transform, num_members,
+                            center_stddev, log_scale_stddev, dtype, seed)]
+  else:
+    layers = radial_layers(
+        event_size, num_centers=num_centers, transform=transform,
+        num_members=num_members, angular=angular, num_modes=num_modes,
+        hidden_units=hidden_units, activation=activation,
+        center_stddev=center_stddev, log_scale_stddev=log_scale_stddev,
+        dtype=dtype, seed=seed)
   return _common.make_flow(layers, [event_size], dtype, name)
+
+
+def _radial_chain(event_size, num_centers, transform, num_members,
+                  center_stddev, log_scale_stddev, dtype, seed):
+  """The angle-free layers of `radial_layers` as one `tfab.RadialChain`."""
+  family = _family(transform)
+  seeds = tfp.random.split_seed(tfp.random.sanitize_seed(seed),
+                                n=3 * num_centers)
+  raw, center, log_scale = [], [], []
+  for k in range(num_centers):
+    raw_seed, center_seed, scale_seed = seeds[3 * k:3 * k + 3]
+    center.append(center_stddev * tf.random.stateless_normal(
+        [event_size], center_seed, dtype=dtype))
+    log_scale.append(log_scale_stddev * tf.random.stateless_normal(
+        [event_size], scale_seed, dtype=dtype))
+    raw.append(tfab.spread_raw_init(family, num_members, seed=raw_seed,
+                                    delta_scale=0., dtype=dtype))
+  return tfab.RadialChain(
+      family, tf.Variable(tf.stack(raw), name='raw'),
+      tf.Variable(tf.stack(center), name='center'),
+      tf.Variable(tf.stack(log_scale), name='log_scale'),
+      num_members=num_members)

