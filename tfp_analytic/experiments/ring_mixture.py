@@ -26,7 +26,9 @@ MODELS = ('radial', 'angular', 'coupling')
 
 def add_arguments(parser):
   parser.add_argument('--models', nargs='+', choices=MODELS, default=None,
-                      help='default: all three')
+                      help='default: radial coupling. "angular" (Fourier '
+                      'radial, M = 2) chains 32 separately compiled layers: '
+                      'on CPU its XLA compilation takes many GB')
   parser.add_argument('--radius', type=float, default=2.)
   parser.add_argument('--width', type=float, default=0.2,
                       help='standard deviation of each component')
@@ -59,8 +61,7 @@ def _build(name, args):
 
 
 def run(args):
-  models = args.models or (['radial', 'coupling'] if args.quick
-                           else list(MODELS))
+  models = args.models or ['radial', 'coupling']
   steps = args.steps or (100 if args.quick else 5000)
   num_test = 2000 if args.quick else 100_000
   config = dict(models=models, radius=args.radius, width=args.width,
