@@ -150,3 +150,21 @@ def test_metrics():
       w.sum()**2 / (1000 * (w**2).sum()), rtol=1e-6)
   np.testing.assert_allclose(train.reverse_kl(log_p, log_q, 0.5),
                              np.mean(log_q - log_p) + 0.5, rtol=1e-10)
+
+
+def test_validation_keeps_the_best_weights():
+  # 32 training points and a big flow: the held-out NLL rises after a while.
+  rng = np.random.default_rng(3)
+  train_data = rng.standard_normal([32, 2]).astype(np.float32)
+  val_data = rng.standard_normal([256, 2]).astype(np.float32)
+  flow = flows.coupling_flow(2, 'affine', num_layers=4, hidden_units=(64,))
+  result = train.fit_nll(flow, train_data, 300, batch_size=32,
+                         learning_rate=3e-3, validation_data=val_data,
+                         validate_every=50, jit_compile=False,
+                         progress=False)
+  steps, nll = result['validation'].T
+  np.testing.assert_array_equal(steps, [50, 100, 150, 200, 250, 300])
+  assert result['best_step'] == steps[np.argmin(nll)] < 300  # overfits
+  final = -float(np.mean(flow.log_prob(val_data)))
+  np.testing.assert_allclose(final, nll.min(), rtol=1e-5)
+  assert result['loss'].shape == (300,)

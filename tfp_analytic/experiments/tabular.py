@@ -6,7 +6,9 @@ downloaded here; with `--data-dir DIR --dataset NAME` they load from files
 scikit-learn (no download): `breast_cancer` (569 x 30) or `wine` (178 x 13),
 standardized and split 80/10/10. Models: MAF and coupling flows with cubic
 rational stacks, affine maps or splines per coordinate; trained by NLL with
-exponential decay. Metric: test NLL in nats per example (lower is better);
+exponential decay, keeping the weights of the best validation NLL (measured
+every 250 steps: a few hundred examples are overfitted long before 5,000
+steps). Metric: test NLL in nats per example (lower is better);
 the paper gives no UCI numbers in our text. Figures: data vs flow samples on
 two coordinates, training curves, test NLL per model.
 """
@@ -132,9 +134,11 @@ def run(args):
           flow, train_data, steps, batch_size=batch_size,
           learning_rate=learning_rate,
           final_learning_rate=learning_rate / 10.,
+          validation_data=val, validate_every=10 if args.quick else 250,
           **_common.fit_options(args))
       results[name] = dict(
           parameters=_common.num_parameters(flow), initial_test_nll=initial,
+          best_step=history['best_step'],
           val_nll=_common.mean_nll(flow, val),
           test_nll=_common.mean_nll(flow, test), paper=None)
       histories[name] = history['loss']

@@ -92,13 +92,14 @@ def _make_step(variables, per_example_loss, optimizer, strategy, batch_size,
 def _fit(flow, per_example_loss, inputs, num_steps, batch_size, *,
          learning_rate, warmup_steps, final_learning_rate, clip_norm,
          optimizer, strategy, jit_compile, checkpoint_dir, checkpoint_every,
-         progress, description, summarize=None):
+         progress, description, summarize=None, on_step=None):
   """Minimizes `mean(per_example_loss(inputs))` step by step.
 
   `per_example_loss(step_inputs, local_batch_size)` runs in each replica and
   returns the per-example losses and a dict of per-example diagnostics, which
   `summarize` turns into a dict of scalars once gathered from all replicas;
-  `inputs` yields one step's inputs.
+  `inputs` yields one step's inputs. `on_step(k)`, if given, runs after
+  step `k`.
   """
   if strategy is None:
     strategy = tf.distribute.get_strategy()
@@ -136,6 +137,8 @@ def _fit(flow, per_example_loss, inputs, num_steps, batch_size, *,
     for k in range(first + 1, num_steps + 1):
       history.append(step(next(inputs)))
       step_count.assign(k)
+      if on_step is not None:
+        on_step(k)
       if manager is not None and k % checkpoint_every == 0:
         manager.save(checkpoint_number=k)
         saved = k
@@ -156,7 +159,8 @@ def _fit(flow, per_example_loss, inputs, num_steps, batch_size, *,
 def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
             warmup_steps=0, final_learning_rate=None, clip_norm=None,
             optimizer=None, seed=0, strategy=None, jit_compile=None,
-            checkpoint_dir=None, checkpoint_every=1000, progress=True):
+            checkpoint_dir=None, checkpoint_every=1000, progress=True,
+            validation_data=None, validate_every=250):
   """Trains `flow` by maximum likelihood: minimizes `-mean(log_prob(x))`.
 
   Args:
@@ -168,9 +172,17 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
       `int32[2]` `seed`; it runs inside the compiled step, so it must use TF
       ops (e.g. `tf.random.stateless_normal`).
     num_steps: Python `int`, total optimizer steps.
-{args}
+{args}    validation_data: optional array `[m, *event_shape]`; its mean NLL is
+      measured every `validate_every` steps and at the end, and the flow
+      ends with the variables of the best measurement (early stopping for
+      small datasets, where the training NLL keeps falling as the held-out
+      one rises).
+    validate_every: Python `int`.
+
   Returns:
-    dict with `'loss'`: numpy array of the mean NLL of each step run.
+    dict with `'loss'`: numpy array of the mean NLL of each step run; with
+    `validation_data` also `'validation'`, rows `(step, mean NLL)`, and
+    `'best_step'`.
 
   #### Example
 
@@ -198,13 +210,55 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
       del local_batch_size
       return -flow.log_prob(x), {}
     inputs = _minibatches(data, batch_size, seed, strategy)
-  return _fit(flow, per_example_loss, inputs, num_steps, batch_size,
-              learning_rate=learning_rate, warmup_steps=warmup_steps,
-              final_learning_rate=final_learning_rate, clip_norm=clip_norm,
-              optimizer=optimizer, strategy=strategy, jit_compile=jit_compile,
-              checkpoint_dir=checkpoint_dir,
-              checkpoint_every=checkpoint_every, progress=progress,
-              description='NLL')
+  best = None
+  if validation_data is not None:
+    best = _BestOnValidation(flow, validation_data, validate_every, num_steps)
+  result = _fit(flow, per_example_loss, inputs, num_steps, batch_size,
+                learning_rate=learning_rate, warmup_steps=warmup_steps,
+                final_learning_rate=final_learning_rate, clip_norm=clip_norm,
+                optimizer=optimizer, strategy=strategy,
+                jit_compile=jit_compile, checkpoint_dir=checkpoint_dir,
+                checkpoint_every=checkpoint_every, progress=progress,
+                description='NLL', on_step=best)
+  if best is not None:
+    result.update(best.restore())
+  return result
+
+
+class _BestOnValidation:
+  """Measures the validation NLL every few steps and keeps the best weights.
+
+  Called after each step (`on_step` of `_fit`); `restore()` puts the best
+  variable values back.
+  """
+
+  def __init__(self, flow, data, every, num_steps):
+    self._variables = flow.trainable_variables
+    self._data = np.asarray(data, dtype=flow.dtype.as_numpy_dtype)
+    self._log_prob = tf.function(flow.log_prob)
+    self._every, self._last = every, num_steps
+    self._rows, self._best = [], None
+
+  def _nll(self):
+    total = 0.
+    for start in range(0, len(self._data), 4096):
+      total -= float(np.sum(self._log_prob(self._data[start:start + 4096])))
+    return total / len(self._data)
+
+  def __call__(self, k):
+    if k % self._every and k != self._last:
+      return
+    nll = self._nll()
+    self._rows.append((k, nll))
+    if self._best is None or nll < self._best[1]:
+      self._best = (k, nll, [v.numpy() for v in self._variables])
+
+  def restore(self):
+    if self._best is None:
+      return {}
+    for variable, value in zip(self._variables, self._best[2]):
+      variable.assign(value)
+    return dict(validation=np.array(self._rows), best_step=self._best[0])
 
 
 def _minibatches(data, batch_size, seed, strategy):
