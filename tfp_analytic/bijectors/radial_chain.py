@@ -83,6 +83,15 @@ class RadialChain(tfp.bijectors.AutoCompositeTensorBijector):
           dtype=dtype,
           name=name)
 
+  def _get_parameterization(self):
+    # TFP's bijector cache keys results by the input and this value. Its
+    # default, `self.parameters`, holds the variables themselves, so a cached
+    # log-det outlived an optimizer step (`log_prob(x)` of one `x` before
+    # and after training mixed old and new values). The current values
+    # (new tensors at every call) make every call its own entry.
+    return {k: tf.convert_to_tensor(v) if tensor_util.is_ref(v) else v
+            for k, v in self.parameters.items()}
+
   @classmethod
   def _parameter_properties(cls, dtype):
     # The layer axis is not a batch axis: every parameter's event is whole.
