@@ -2,14 +2,23 @@
 
     python -m benchmarks.elementwise            # N = 2^20, float32 and float64
     python -m benchmarks.elementwise --quick    # tiny N, few repeats (CI)
+    python -m benchmarks.elementwise --bijx-python /tmp/jaxenv/bin/python
 
 Every kernel runs under `tf.function(jit_compile=True)` on the same random
 inputs; the table gives million elements per second and ratios to
 `Shift∘Scale`, `SinhArcsinh` and `RationalQuadraticSpline` (8 bins) measured
 in the same run, plus the trivial `x + 1` kernel as the floor.
+
+With `--bijx-python`, `benchmarks/bijx_elementwise.py` then measures the same
+operations of bijx (the JAX reference implementation) in its own environment,
+and a second table gives the ratios ours/bijx.
 """
 
 import argparse
+import json
+import subprocess
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -29,6 +38,10 @@ OPERATIONS = {
                                   b.inverse_log_det_jacobian(x, 0)),
 }
 BASELINES = ('shift_scale', 'sinh_arcsinh', 'spline8')
+# What `--bijx-python` needs: a virtual environment with these packages.
+BIJX_PINS = 'jax==0.10.2 jaxlib==0.10.2 flax==0.12.8 bijx==1.3.2 numpy==2.4.6'
+BIJX_SETUP = ('python3 -m venv /tmp/jaxenv && '
+              f'/tmp/jaxenv/bin/pip install {BIJX_PINS}')
 
 
 def _random(rng, shape, low, high, dtype):
@@ -96,7 +109,70 @@ def table(size, floor, seconds):
   return '\n'.join(lines)
 
 
-def main(argv=None):
+def run_bijx(python, log2_size, repeats, dtypes):
+  """Runs `bijx_elementwise.py` under another Python.
+
+  Args:
+    python: path of the Python of a virtual environment with jax and bijx.
+    log2_size: Python `int`, N = 2^log2_size elements.
+    repeats: Python `int`, number of timed repeats.
+    dtypes: names of the dtypes to measure.
+
+  Returns:
+    The script's JSON results: `machine`, and per dtype `floor_seconds` and
+    `seconds[name][operation]`.
+  """
+  script = Path(__file__).with_name('bijx_elementwise.py')
+  with tempfile.TemporaryDirectory() as tmp:
+    out = Path(tmp) / 'bijx.json'
+    subprocess.run([python, str(script), '--log2-size', str(log2_size),
+                    '--repeats', str(repeats), '--dtypes', *dtypes,
+                    '--out', str(out)], check=True)
+    return json.loads(out.read_text())
+
+
+def bijx_ratios(ours, theirs):
+  """Throughput ratios ours/bijx, `{name: {operation: ratio}}`.
+
+  Args:
+    ours: `seconds[name][operation]` of `measure`.
+    theirs: the same from `bijx_elementwise.py`; only names in both count.
+
+  Returns:
+    dict of dicts of Python floats, > 1 where ours is faster.
+  """
+  return {name: {op: theirs[name][op] / ours[name][op] for op in OPERATIONS}
+          for name in theirs if name in ours}
+
+
+def bijx_table(size, ours, theirs):
+  """Markdown rows: M elem/s of ours and bijx's, and their ratio, per op.
+
+  Args:
+    size: Python `int`, the number of elements.
+    ours: dict with `floor_seconds` and `seconds`, as in our JSON.
+    theirs: the same from `bijx_elementwise.py`.
+
+  Returns:
+    Python `str`.
+  """
+  rate = lambda s: f'{size / s / 1e6:.0f}'
+  ratios = bijx_ratios(ours['seconds'], theirs['seconds'])
+  lines = [f'x + 1 (floor): ours {rate(ours["floor_seconds"])}, bijx '
+           f'{rate(theirs["floor_seconds"])} M elem/s', '',
+           'Cells: ours / bijx M elem/s (ratio ours/bijx).', '',
+           '| bijector | ' + ' | '.join(OPERATIONS) + ' |',
+           '|---' * (len(OPERATIONS) + 1) + '|']
+  for name, by_op in ratios.items():
+    cells = [f'{rate(ours["seconds"][name][op])} / '
+             f'{rate(theirs["seconds"][name][op])} ({r:.2f}×)'
+             for op, r in by_op.items()]
+    lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+  return '\n'.join(lines)
+
+
+def argument_parser():
+  """The command line of `main`."""
   parser = argparse.ArgumentParser(
       prog='python -m benchmarks.elementwise',
       description=__doc__.splitlines()[0])
@@ -111,8 +187,18 @@ def main(argv=None):
                       help='stack sizes of each family (default 1 4 9)')
   parser.add_argument('--out', default='benchmarks/results/elementwise.json',
                       help='JSON output (default: %(default)s)')
-  args = parser.parse_args(argv)
-  size = 2**(12 if args.quick else args.log2_size)
+  parser.add_argument('--bijx-python', metavar='PATH',
+                      help='the Python of a separate virtual environment with '
+                      'jax and bijx; then bijx\'s analytic bijections are '
+                      'measured too (same N, repeats and dtypes) and compared '
+                      f'to ours. Make one with: {BIJX_SETUP}')
+  return parser
+
+
+def main(argv=None):
+  args = argument_parser().parse_args(argv)
+  log2_size = 12 if args.quick else args.log2_size
+  size = 2**log2_size
   repeats = 2 if args.quick else args.repeats
   members = (1, 2) if args.quick else tuple(args.members)
   results = dict(machine=_timing.machine(), size=size, repeats=repeats)
@@ -122,6 +208,15 @@ def main(argv=None):
     print(f'\n## {dtype_name}, N = {size}\n')
     print(table(size, floor, seconds))
     results[dtype_name] = dict(floor_seconds=floor, seconds=seconds)
+  if args.bijx_python:
+    bijx = run_bijx(args.bijx_python, log2_size, repeats, args.dtypes)
+    for dtype_name in args.dtypes:
+      print(f'\n## ours vs bijx {bijx["machine"]["bijx"]}, {dtype_name}, '
+            f'N = {size}\n')
+      print(bijx_table(size, results[dtype_name], bijx[dtype_name]))
+      bijx[dtype_name]['ratios'] = bijx_ratios(
+          results[dtype_name]['seconds'], bijx[dtype_name]['seconds'])
+    results['bijx'] = bijx
   _timing.write_json(args.out, results)
   return results
 
