@@ -7,6 +7,7 @@ from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors.radial import RadialFlow
+from tfp_analytic.bijectors.stack import apply_in_loop
 
 __all__ = ['RadialChain']
 
@@ -136,22 +137,8 @@ class RadialChain(tfp.bijectors.AutoCompositeTensorBijector):
 
   def _run(self, x, inverse, with_ldj):
     """`x` through every layer (last first if `inverse`), and the log-det."""
-    n = self._num_layers
-
-    def body(k, x, ldj):
-      layer = self.layer(n - 1 - k if inverse else k)
-      if inverse:
-        x_next = layer.inverse(x)
-        step = layer.inverse_log_det_jacobian(x, 1) if with_ldj else 0.
-      else:
-        x_next = layer.forward(x)
-        step = layer.forward_log_det_jacobian(x, 1) if with_ldj else 0.
-      return k + 1, x_next, ldj + step
-
-    _, x, ldj = tf.while_loop(
-        lambda k, *_: k < n, body,
-        (tf.constant(0), x, tf.zeros_like(x[..., 0])), maximum_iterations=n)
-    return x, ldj
+    return apply_in_loop(self.layer, self._num_layers, x, 1, inverse,
+                         with_ldj)
 
   def _forward(self, x):
     return self._run(x, inverse=False, with_ldj=False)[0]

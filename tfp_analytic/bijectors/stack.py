@@ -64,6 +64,42 @@ def members_from_raw(family, raw, num_members=None, validate_args=False):
   ]
 
 
+def apply_in_loop(member_at, n, x, event_ndims, inverse, with_ldj):
+  """`x` through `member_at(0), ..., member_at(n - 1)` in a `tf.while_loop`.
+
+  The body is traced once, so XLA compiles one member however many there
+  are (`Stack`, `RadialChain`).
+
+  Args:
+    member_at: callable from a scalar int `Tensor` `k` to bijector k.
+    n: Python `int`, the number of members.
+    x: float `Tensor`.
+    event_ndims: Python `int`, the members' event rank.
+    inverse: Python `bool`; inverts the members, the last first.
+    with_ldj: Python `bool`; also sums the members' log-dets (else 0).
+
+  Returns:
+    `(y, log_det)`; `log_det` has the shape of `x` less `event_ndims` axes.
+  """
+
+  def body(k, x, ldj):
+    member = member_at(n - 1 - k if inverse else k)
+    if inverse:
+      x_next = member.inverse(x)
+      step = (member.inverse_log_det_jacobian(x, event_ndims) if with_ldj
+              else 0.)
+    else:
+      x_next = member.forward(x)
+      step = (member.forward_log_det_jacobian(x, event_ndims) if with_ldj
+              else 0.)
+    return k + 1, x_next, ldj + step
+
+  ldj = tf.zeros_like(x[(...,) + (0,) * event_ndims])
+  _, x, ldj = tf.while_loop(lambda k, *_: k < n, body,
+                            (tf.constant(0), x, ldj), maximum_iterations=n)
+  return x, ldj
+
+
 class Stack(tfp.bijectors.AutoCompositeTensorBijector):
   """N members of one family applied in sequence by a `tf.while_loop`.
 
@@ -168,22 +204,8 @@ class Stack(tfp.bijectors.AutoCompositeTensorBijector):
     x = tf.broadcast_to(
         x, ps.broadcast_shape(ps.shape(x), ps.shape(raw)[:-2]))
     x.set_shape(static_shape)
-
-    def body(k, x, ldj):
-      if inverse:
-        member = self._member(raw, n - 1 - k)
-        x_next = member.inverse(x)
-        step = member.inverse_log_det_jacobian(x, 0) if with_ldj else 0.
-      else:
-        member = self._member(raw, k)
-        x_next = member.forward(x)
-        step = member.forward_log_det_jacobian(x, 0) if with_ldj else 0.
-      return k + 1, x_next, ldj + step
-
-    _, x, ldj = tf.while_loop(
-        lambda k, *_: k < n, body, (tf.constant(0), x, tf.zeros_like(x)),
-        maximum_iterations=n)
-    return x, ldj
+    return apply_in_loop(lambda k: self._member(raw, k), n, x, 0, inverse,
+                         with_ldj)
 
   def _forward(self, x):
     return self._run(x, inverse=False, with_ldj=False)[0]
