@@ -51,6 +51,7 @@ setup(
             'pytest-xdist==3.8.0',
             'scikit-learn==1.9.1',
             'tqdm==4.70.1',
+            'mpmath==1.3.0',
         ],
     },
     license='Apache-2.0',

@@ -54,10 +54,11 @@ class Case:
 
 
 def round_trip_error(family, params, x, dtype):
-  """Round-trip error in units of the conditioning floor.
+  """Round-trip error in units of the backward-stable floor (docs/math.md).
 
-  `e = |inverse(forward(x)) - x| / (ulp(y) / f'(x) + ulp(x))`, computed with
-  the forward map, its slope (autodiff) and the inverse all in `dtype`.
+  `e = |inverse(forward(x)) - x| / (ulp(max(|y|, |loc|)) / f'(x) +
+  ulp(max(|x|, |loc|)))`, computed with the forward map, its slope
+  (autodiff) and the inverse all in `dtype`. The contract is `e <= 64`.
   """
   np_dtype = dtype.as_numpy_dtype
   bijector = family(**{k: tf.constant(v, dtype) for k, v in params.items()})
@@ -69,12 +70,20 @@ def round_trip_error(family, params, x, dtype):
   slope = tape.gradient(y, xt).numpy().astype(np.float64)
   y = y.numpy()
   x_back = bijector.inverse(y).numpy()
-  # TF flushes subnormals to zero in every op (even `tfb.Shift(0.)`), so the
-  # resolution near 0 is the smallest normal number, `tiny`.
-  floor = (np.spacing(np.abs(y)).astype(np.float64) / slope
-           + np.spacing(np.abs(x)).astype(np.float64)
-           + np.finfo(np_dtype).tiny)
-  return np.abs(x_back.astype(np.float64) - x) / floor
+  return np.abs(x_back.astype(np.float64) - x) / backward_floor(
+      x, y, params['loc'].astype(np_dtype), slope)
+
+
+def backward_floor(x, y, loc, slope):
+  """`ulp(max(|y|, |loc|)) / slope + ulp(max(|x|, |loc|))`, in float64.
+
+  TF flushes subnormals to zero in every op (even `tfb.Shift(0.)`), so the
+  resolution near 0 is the smallest normal number, `tiny`, which is added.
+  """
+  ulp = lambda v: np.spacing(np.abs(v)).astype(np.float64)
+  return (ulp(np.maximum(np.abs(y), np.abs(loc))) / slope
+          + ulp(np.maximum(np.abs(x), np.abs(loc)))
+          + np.finfo(x.dtype).tiny)
 
 
 def _normal_x(scale):

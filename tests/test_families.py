@@ -12,7 +12,6 @@ import tensorflow_probability as tfp
 
 from tests import registry
 from tfp_analytic import bijectors as tfab
-from tfp_analytic.bijectors import _cubic_rational_math
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -104,7 +103,7 @@ def test_validate_args_names_the_parameter(case):
 
 @families
 @dtypes
-def test_round_trip_within_256_ulps_of_the_conditioning_floor(case, dtype):
+def test_round_trip_is_backward_stable(case, dtype):
   rng = np.random.default_rng(11)
   n = 200_000
   params = case.valid_params(rng, n)
@@ -117,7 +116,7 @@ def test_round_trip_within_256_ulps_of_the_conditioning_floor(case, dtype):
                         params['loc'] + rng.normal(0., 3., n)))
   err = registry.round_trip_error(case.family, params, x, dtype)
   worst = np.argmax(err)
-  assert err[worst] <= 256., (
+  assert err[worst] <= 64., (
       err[worst], x[worst], {k: v[worst] for k, v in params.items()})
 
 
@@ -156,23 +155,21 @@ def test_transformed_distribution_under_xla(case, dtype):
 
 
 @dtypes
-@pytest.mark.parametrize('magnitude', [-0.875, -0.5, 0.5, 4., 7.])
-def test_cubic_rational_plain_path_within_256_ulps(magnitude, dtype):
-  # With every least slope >= 1/8 the bijector skips the compensated
-  # arithmetic (`_least_slope_at_least`); the bound must still hold where
-  # `y` is a small difference of large terms: `loc` is chosen so that
-  # `y ~ 0` at `x = loc + width * s`.
+@pytest.mark.parametrize('magnitude', [-0.999, -0.99, -0.5, 0.5, 7., 7.999])
+def test_cubic_rational_backward_stable_where_the_slope_vanishes(
+    magnitude, dtype):
+  # The least slope, min(1 + m, 1 - m/8), nears 0 at the edges of the valid
+  # range: at t = 0 for m near -1, at t = 3 for m near 8. `loc` is chosen so
+  # that `y ~ 0` at `x = loc + width * s`, where `x + m u r` would cancel.
   rng = np.random.default_rng(14)
   n = 50_000
   width = np.exp(rng.uniform(np.log(0.1), np.log(100.), n))
-  s = np.where(rng.random(n) < 0.5,
-               np.sqrt(3.) * (1. + rng.normal(0., 1e-2, n)),
+  flattest = 0. if magnitude < 0. else np.sqrt(3.)
+  s = np.where(rng.random(n) < 0.5, flattest + rng.normal(0., 1e-2, n),
                rng.uniform(-5., 5., n))
   loc = (-width * (s + magnitude * s / (1. + s * s))
          + width * rng.normal(0., 1e-3, n))
   params = dict(loc=loc, magnitude=np.full(n, magnitude), width=width)
   err = registry.round_trip_error(tfab.CubicRational, params,
                                   loc + width * s, dtype)
-  assert err.max() <= 256., err.max()
-  assert _cubic_rational_math._least_slope_at_least(  # the plain path was taken
-      tf.constant(params['magnitude'], dtype), 0.125)
+  assert err.max() <= 64., err.max()

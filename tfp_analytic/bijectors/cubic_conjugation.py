@@ -1,4 +1,4 @@
-"""CubicConjugation: a shift conjugated by an odd cubic (MATH.md §1.3)."""
+"""CubicConjugation: a shift conjugated by an odd cubic (docs/math.md)."""
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -13,40 +13,6 @@ from tfp_analytic.bijectors import parametrization
 from tfp_analytic.bijectors._base import AnalyticBijector
 
 __all__ = ['CubicConjugation']
-
-
-def _cubic(z, z_error, linear, cubic):
-  """`g(z + z_error)`, `g(v) = linear v + cubic v^3`, as `(value, error)`.
-
-  `value` is `g(z)` as computed and `error` the rest to first order in the
-  rounding errors, each found exactly (error-free transformations,
-  `_numerics`, as in `cubic_rational.py`), so `value + error` is exact up to
-  terms of `eps^2 |g(z)|`.
-
-  Args:
-    z: float `Tensor`.
-    z_error: `Tensor`, a small correction to `z`.
-    linear: `Tensor`.
-    cubic: `Tensor`.
-
-  Returns:
-    `(value, error)`, broadcast `Tensor`s.
-  """
-  split = _numerics.split
-  product_error = _numerics.product_error
-  z_parts = split(z)
-  square = z * z
-  cube = square * z
-  linear_term = linear * z
-  cubic_term = cubic * cube
-  value = linear_term + cubic_term
-  cube_error = (product_error(split(square), z_parts, cube)
-                + product_error(z_parts, z_parts, square) * z)
-  error = (_numerics.sum_error(linear_term, cubic_term, value)
-           + product_error(split(linear), z_parts, linear_term)
-           + product_error(split(cubic), split(cube), cubic_term)
-           + cubic * cube_error + (linear + 3. * cubic * square) * z_error)
-  return value, error
 
 
 def _conjugate(x, loc, shift, linear, cubic):
@@ -65,15 +31,16 @@ def _conjugate(x, loc, shift, linear, cubic):
   Returns:
     `(y, log dy/dx)`, broadcast `Tensor`s.
   """
-  sum_error = _numerics.sum_error
-  zero = tf.zeros([], x.dtype)
   # In units of the width w = sqrt(linear / cubic), g(w u) = linear w h(u)
   # with h(u) = u + u^3, so the map is v = h^{-1}(h(u) + s) with the scaled
   # shift s = shift / (linear w) and u = (x - loc) / w (multiplied by 1 / w,
   # a division fewer per element when the parameters are scalars).
   inv_width = tf.sqrt(cubic / linear)
   width = 1. / inv_width
-  u = (x - loc) * inv_width
+  # Beyond |u| = 1 / eps^2, y - x is below ulp(x) for any shift that leaves
+  # the scaled shift s below eps^-5; clipping there keeps u finite.
+  far = float(dtype_util.eps(x.dtype)) ** -2
+  u = tf.clip_by_value((x - loc) * inv_width, -far, far)
   # Divide everything by k = max(1, |u|) so that nothing overflows for huge
   # |u|: with u1 = u / k, p = 1 / k^2 and r = v / k, r solves the depressed
   # cubic r^3 + p r = c, c = (h(u) + s) / k^3. Terms that underflow for huge
@@ -84,19 +51,8 @@ def _conjugate(x, loc, shift, linear, cubic):
   u1 = u * inv_k
   p = tf.square(inv_k)
   s1 = shift * inv_width / linear * p * inv_k
-  # Within 1 / sqrt(eps) widths of loc, h(u) + s can cancel to far below
-  # |s|, so c comes from the target g(x - loc) + shift evaluated exactly to
-  # first order; beyond, y - x is tiny and the scaled form is exact.
-  near = k < tf.math.rsqrt(tf.constant(dtype_util.eps(x.dtype), x.dtype))
-  u_near = tf.where(near, x - loc, zero)
-  g_u, g_u_error = _cubic(u_near, tf.where(near, sum_error(x, -loc, u_near),
-                                           zero), linear, cubic)
-  target = g_u + shift
-  target_error = tf.stop_gradient(sum_error(g_u, shift, target) + g_u_error)
-  c = tf.where(
-      near, (target + target_error) * (inv_width / linear) * p * inv_k,
-      u1 * (p + tf.square(u1)) + s1)
-  # Cardano with p > 0 (MATH.md §1.3): r = A - p / (3 A) with
+  c = u1 * (p + tf.square(u1)) + s1
+  # Cardano with p > 0 (docs/math.md): r = A - p / (3 A) with
   # A^3 = |c| / 2 + sqrt(c^2 / 4 + p^3 / 27) > 0. The difference cancels for
   # small c; A^3 + B^3 = c and A B = -p / 3 give the sum of positive terms
   # r = c / (A^2 + p / 3 + p^2 / (9 A^2)) = 9 A^2 c / (9 A^4 + 3 p A^2 + p^2).
@@ -117,25 +73,13 @@ def _conjugate(x, loc, shift, linear, cubic):
   # slope is 1 + (something near -1) where the map is flat; there (slope
   # n / m < 1/4) use loc + width k r, whose autodiff slope is a product.
   y = tf.where(4. * n >= m, x + width * (k * d), loc + width * (k * r))
-  # Near loc, one Newton step on g(y - loc) = target with the residual exact
-  # to first order removes what rounding is left: y is then exact to a few
-  # ulp of y plus slope * ulp(x) even where |x|, |y| << |loc|. The step is
-  # exactly 0 at shift 0 (y == x) and carries no gradient.
-  v = y - loc
-  v_near = tf.where(near, v, zero)
-  g_v, g_v_error = _cubic(v_near, tf.where(near, sum_error(y, -loc, v), zero),
-                          linear, cubic)
-  residual = g_v - target
-  residual += (sum_error(g_v, -target, residual) + g_v_error) - target_error
-  y += tf.stop_gradient(tf.where(
-      near, -residual / (linear + 3. * cubic * tf.square(v_near)), zero))
   return y, ldj
 
 
 class CubicConjugation(AnalyticBijector):
   """Odd-cubic conjugation of a shift: `Y = loc + g^{-1}(g(X - loc) + shift)`.
 
-  With `u = X - loc` and `g(v) = linear * v + cubic * v^3` (MATH.md §1.3):
+  With `u = X - loc` and `g(v) = linear * v + cubic * v^3` (docs/math.md):
 
   ```none
   Y = loc + g^{-1}(g(X - loc) + shift)
@@ -151,17 +95,14 @@ class CubicConjugation(AnalyticBijector):
 
   `g^{-1}` is Cardano's formula written as a sum of positive terms (no
   cancellation, no `acos`), refined through the exact factorization of
-  `g(v) - g(u)` and, near `loc`, one Newton step whose residual carries every
-  rounding error exactly to first order; the log-det comes from the inverse
-  function theorem. Values and gradients are finite for every finite `X`;
-  while `|shift| * sqrt(cubic) / linear^1.5` stays below about `1e18` in
-  float32 (`1e150` in float64), `Y` is exact to a few ulp of `Y` plus
-  `dY/dX` ulp of `X`, also where `|X|` and `|Y|` are much smaller than
-  `|loc|`.
+  `g(v) - g(u)`; the log-det comes from the inverse function theorem.
+  Values and log-dets are finite for every finite `X`, gradients up to
+  `|X| = 1e30` (float32) or `1e300` (float64), and forward and inverse are
+  backward stable (the accuracy contract of `docs/math.md`).
 
   Valid parameters: `linear > 0`, `cubic > 0`; `loc`, `shift` real.
 
-  Raw parametrization (`from_raw`, MATH.md §1.4), in the order
+  Raw parametrization (`from_raw`, `docs/math.md`), in the order
   `raw_param_names = ('loc', 'shift', 'linear', 'cubic')`: `loc = q`,
   `shift = q`, `linear = exp(2 tanh((q + c) / 2))` (1 at `q = 0`),
   `cubic = exp(2 tanh((q + c) / 2))` (0.3 at `q = 0`). Raw 0 is the identity.

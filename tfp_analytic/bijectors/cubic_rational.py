@@ -1,4 +1,4 @@
-"""CubicRational: a local bump `x + m u / (1 + (u / w)^2)` (MATH.md §1.1)."""
+"""CubicRational: a local bump `x + m u / (1 + (u / w)^2)` (docs/math.md)."""
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -8,7 +8,7 @@ from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import tensor_util
 
-from tfp_analytic.bijectors import _cubic_rational_math as _math
+from tfp_analytic.bijectors import _numerics
 from tfp_analytic.bijectors import parametrization
 from tfp_analytic.bijectors._base import AnalyticBijector
 
@@ -16,11 +16,156 @@ __all__ = ['CubicRational']
 
 tfb = tfp.bijectors
 
+# Newton steps after the closed-form start of the inverse.
+_NEWTON_STEPS = {tf.float32: 2, tf.float64: 1}
+
+
+def _far(dtype):
+  """`1 / sqrt(eps)`: beyond it (in widths) the bump is `m w^2 / u`.
+
+  The next term, `m w^4 / u^3`, is below `eps` relative to the bump there.
+
+  Args:
+    dtype: floating `tf.DType`.
+
+  Returns:
+    Python float.
+  """
+  return float(dtype_util.eps(dtype)) ** -0.5
+
+
+def _bump(x, loc, width):
+  """`u = x - loc`, `t = (u / width)^2`, `r = 1 / (1 + t)` and `1 - r`.
+
+  For huge `|u|`, `t` overflows to `inf` and `r` to 0, the right limits; `r`
+  is a reciprocal and `1 - r` is formed without `t * r`, so no `inf * 0`
+  reaches values or gradients.
+
+  Returns:
+    `(u, t, r, one_minus_r)`, broadcast `Tensor`s.
+  """
+  u = x - loc
+  t = tf.square(u / width)
+  r = tf.math.reciprocal(1. + t)
+  # t r where t < 1 keeps the relative accuracy of a small 1 - r.
+  one_minus_r = tf.where(t < 1., tf.minimum(t, 1.) * r, 1. - r)
+  return u, t, r, one_minus_r
+
+
+def _gain(magnitude, r, one_minus_r):
+  """`(y - loc) / (x - loc) = 1 + m r` as a sum of non-negative terms.
+
+  For `m < 0` it is `(1 + m) - m (1 - r)`, which keeps relative accuracy
+  where the slope `1 + m` at `loc` nearly vanishes (`m` near -1).
+  """
+  return tf.where(magnitude >= 0., 1. + magnitude * r,
+                  (1. + magnitude) - magnitude * one_minus_r)
+
+
+def _forward(x, loc, magnitude, width):
+  """`y = loc + u (1 + m r)`; exactly `x` (with the gradient of `x + m u r`)
+  where `m = 0`.
+
+  `loc + u (1 + m r)` rounds to `ulp(max(|y|, |loc|))` plus a relative
+  error of `(1 + m r)`: backward stable (docs/math.md, accuracy contract),
+  also where the slope nearly vanishes. `x + m u r` would round to `ulp(x)`,
+  too coarse where the map contracts strongly.
+  """
+  u, _, r, one_minus_r = _bump(x, loc, width)
+  return tf.where(tf.equal(magnitude, 0.), x + magnitude * u * r,
+                  loc + u * _gain(magnitude, r, one_minus_r))
+
+
+def _slope(magnitude, r, one_minus_r):
+  """`dy/dx - 1 = m r (2 r - 1)` and `dy/dx`, each to relative accuracy.
+
+  `dy/dx` is a sum of non-negative terms, so it has no cancellation where it
+  is small: for `m >= 0`, `1 + m h' = (1 - m/8) + (m/8) (1 - 4 r)^2` (least,
+  `1 - m/8`, at `t = 3`); for `m < 0`,
+  `1 + m h' = (1 + m) - m (1 - r) (1 + 2 r)`.
+
+  Returns:
+    `(slope_minus_one, slope)`, broadcast `Tensor`s.
+  """
+  eighth = magnitude / 8.
+  slope = tf.where(
+      magnitude >= 0.,
+      (1. - eighth) + eighth * tf.square(1. - 4. * r),
+      (1. + magnitude) - magnitude * one_minus_r * (1. + 2. * r))
+  return magnitude * r * (2. * r - 1.), slope
+
+
+def _log_slope(x, loc, magnitude, width):
+  """`log f'(x)`: `log1p` near the identity, `log` where the slope is small."""
+  _, _, r, one_minus_r = _bump(x, loc, width)
+  slope_minus_one, slope = _slope(magnitude, r, one_minus_r)
+  return tf.where(slope_minus_one > -0.5, tf.math.log1p(slope_minus_one),
+                  tf.math.log(slope))
+
+
+def _initial_root(z, magnitude):
+  """The real root `s` of `s^3 - z s^2 + (1 + m) s - z = 0`, by Cardano.
+
+  With `s = v + z/3` the cubic is `v^3 + p v + q = 0`, `p = 1 + m - z^2/3`,
+  `q = -z (2 z^2 + 9 (2 - m)) / 27`, whose discriminant `D` is positive for
+  `-1 < m < 8`. `108 D` is expanded in `Z = z^2` and written as a sum of
+  non-negative terms (`c = (m^2 + 20 m - 8) / 8`): `4 Z (Z - 2 c) +
+  4 (1 + m)^3` when `c <= 0`, `4 (Z - c)^2 + m (8 - m)^3 / 16` when `c > 0`
+  (accurate near `m = 8`, `Z = 27`, where the slope nearly vanishes).
+  `A = -sign(q) cbrt(|q|/2 + sqrt(D))`, `B = -p / (3 A)`; when `p > 0` the
+  sum `A + B` cancels and `v = -q / (A^2 + B^2 + p/3)` is used instead.
+  Callers replace the result beyond `|z| = _far`, where `z^4` could overflow.
+  """
+  m = magnitude
+  zero = tf.zeros_like(m)
+  z2 = tf.square(z)
+  p = 1. + m - z2 / 3.
+  q = -z * (2. * z2 + 9. * (2. - m)) / 27.
+  c = (tf.square(m) + 20. * m - 8.) / 8.
+  completed = c > 0.
+  first_root = tf.where(completed, c, zero)
+  second_root = tf.where(completed, c, 2. * c)
+  gap, one_plus_m = 8. - m, 1. + m
+  constant = tf.where(completed, m * gap * gap * gap / 16.,
+                      4. * one_plus_m * one_plus_m * one_plus_m)
+  disc108 = 4. * (z2 - first_root) * (z2 - second_root) + constant
+  cube = 0.5 * tf.abs(q) + tf.sqrt(disc108 / 108.)
+  a = _numerics.cbrt(tf.where(q < 0., cube, -cube))
+  b = -p / (3. * a)
+  v = tf.where(p > 0., -q / (tf.square(a) + tf.square(b) + p / 3.), a + b)
+  return v + z / 3.
+
+
+def _inverse(y, loc, magnitude, width):
+  """`x` with `f(x) = y`: Cardano's root, then Newton steps, all in `s`.
+
+  With `s = (x - loc) / width` and `z = (y - loc) / width`, Newton on
+  `s (1 + m r) = z` has a residual accurate to `eps |z|`, so the root is
+  backward stable. Only the last step is differentiated; at the root its
+  gradient is the implicit-function one. Beyond `|z| = _far` the asymptotic
+  root gives `x = y - m width / z` (no overflow for any finite `y`), and
+  where `m = 0`, `x = y - m u r` is exactly `y`.
+  """
+  m = magnitude
+  z = (y - loc) / width
+  far = tf.abs(z) > _far(y.dtype)
+  z_near = tf.where(far, tf.zeros_like(z), z)
+  s = tf.stop_gradient(_initial_root(z_near, m))
+  for step in range(_NEWTON_STEPS[y.dtype]):
+    if step:
+      s = tf.stop_gradient(s)
+    _, _, r, one_minus_r = _bump(s, 0., 1.)
+    _, slope = _slope(m, r, one_minus_r)
+    s = s - (s * _gain(m, r, one_minus_r) - z_near) / slope
+  u = width * s
+  x = tf.where(tf.equal(m, 0.), y - m * u * r, loc + u)
+  return tf.where(far, y - m * width / z, x)
+
 
 class CubicRational(AnalyticBijector):
   """`y = x + magnitude * u / (1 + (u / width)^2)` with `u = x - loc`.
 
-  A smooth local deformation around `loc` (MATH.md §1.1): `y - x` is a
+  A smooth local deformation around `loc` (`docs/math.md`): `y - x` is a
   rational bump of height `magnitude * width / 2` that vanishes as
   `|x| -> inf`, so the tails are untouched. `magnitude > 0` stretches the
   region around `loc` (the slope there is `1 + magnitude`), `magnitude < 0`
@@ -35,22 +180,16 @@ class CubicRational(AnalyticBijector):
   `s^3 - z s^2 + (1 + m) s - z = 0` for `s = u / width`,
   `z = (y - loc) / width`, with a cancellation-free Cardano formula (an
   asymptotic root for huge `|z|`), then polishes the root with Newton steps
-  on `y = f(x)`. Everything is closed form and runs under XLA. Where the
-  slope is small and `y` is a small difference of large terms, `f` is
-  evaluated with its rounding errors compensated (in `forward` and in the
-  Newton residual), so the round trip stays within a few ulp of the
-  conditioning floor `ulp(y) / f'(x) + ulp(x)`. That costs several times
-  the flops of the plain formula, so it is paid only when some `magnitude`
-  lies outside `[-7/8, 7]` (a least slope below 1/8); otherwise plain
-  arithmetic stays within ~50 ulp of the floor. Only for `magnitude`
-  within ~2e-4 of 8 in float32 (~1e-9 in float64), near `t = 3`, where the
-  least slope `1 - magnitude / 8` nears `eps^(2/3)`, does the inverse lose
-  digits beyond that floor (`from_raw` keeps `magnitude <= 7.999`). The inverse
+  on `s (1 + m r) = z`. Everything is closed form and runs under XLA. The
+  map is evaluated as `loc + u (1 + m r)` with `1 + m r` a sum of
+  non-negative terms, so forward and inverse are backward stable (the
+  accuracy contract of `docs/math.md`) across the valid range, also where
+  the slope nearly vanishes, with no compensated arithmetic. The inverse
   log-det is the negated forward log-det at the inverse (inverse function
   theorem), and gradients of the inverse flow through the last Newton step
   only, which gives the implicit-function derivative at the root.
 
-  Raw parametrization (`from_raw`, MATH.md §1.4), in the order
+  Raw parametrization (`from_raw`, `docs/math.md`), in the order
   `raw_param_names = ('loc', 'magnitude', 'width')`:
   `loc = q0`, `magnitude = -0.999 + 8.998 sigmoid(q1 + c1)`,
   `width = 0.1 + softplus(q2 + c2)`, with `c1`, `c2` chosen so that raw 0
@@ -131,14 +270,13 @@ class CubicRational(AnalyticBijector):
             tf.convert_to_tensor(self.width))
 
   def _forward(self, x):
-    evaluation = _math.evaluate(x, *self._params())
-    return evaluation.value + evaluation.error
+    return _forward(x, *self._params())
 
   def _forward_log_det_jacobian(self, x):
-    return _math.log_slope(x, *self._params())
+    return _log_slope(x, *self._params())
 
   def _inverse(self, y):
-    return _math.inverse(y, *self._params())
+    return _inverse(y, *self._params())
 
   def _inverse_log_det_jacobian(self, y):
     return -self._forward_log_det_jacobian(self._inverse(y))

@@ -259,7 +259,7 @@ def spread_raw_init(family, num_members, seed=None, loc_scale=1.,
   Each member's `loc` is drawn from N(0, loc_scale^2) and every other raw
   number from N(0, delta_scale^2), so the stack starts close to the identity
   while its members are spread over the domain; with every `loc` at 0 a 1-D
-  stack barely trains (MATH.md §1.4).
+  stack barely trains (`docs/math.md`).
 
   Args:
     family: an analytic bijector class.
