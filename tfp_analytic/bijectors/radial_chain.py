@@ -1,18 +1,18 @@
 """RadialChain: K angle-free radial flows about distinct centers, in a loop."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors.radial import RadialFlow
+from tfp_analytic.bijectors.stack import LoopBijector
 from tfp_analytic.bijectors.stack import apply_in_loop
 
 __all__ = ['RadialChain']
 
 
-class RadialChain(tfp.bijectors.AutoCompositeTensorBijector):
+class RadialChain(LoopBijector):
   """`K` radial flows applied in sequence by a `tf.while_loop`.
 
   Layer k is `RadialFlow.from_raw(family, raw[k], center[k], log_scale[k],
@@ -135,19 +135,6 @@ class RadialChain(tfp.bijectors.AutoCompositeTensorBijector):
         self._num_members, validate_args=self.validate_args,
         name=f'radial_{k}' if isinstance(k, int) else 'radial')
 
-  def _run(self, x, inverse, with_ldj):
+  def _run(self, x, inverse):
     """`x` through every layer (last first if `inverse`), and the log-det."""
-    return apply_in_loop(self.layer, self._num_layers, x, 1, inverse,
-                         with_ldj)
-
-  def _forward(self, x):
-    return self._run(x, inverse=False, with_ldj=False)[0]
-
-  def _inverse(self, y):
-    return self._run(y, inverse=True, with_ldj=False)[0]
-
-  def _forward_log_det_jacobian(self, x):
-    return self._run(x, inverse=False, with_ldj=True)[1]
-
-  def _inverse_log_det_jacobian(self, y):
-    return self._run(y, inverse=True, with_ldj=True)[1]
+    return apply_in_loop(self.layer, self._num_layers, x, 1, inverse)

@@ -3,11 +3,12 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tensorflow_probability.python.internal import cache_util
 from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import tensor_util
 
-__all__ = ['Stack', 'members_from_raw', 'spread_raw_init', 'stack_from_raw',
+__all__ = ['LoopBijector', 'Stack', 'apply_in_loop', 'members_from_raw', 'spread_raw_init', 'stack_from_raw',
            'trainable_stack']
 
 
@@ -64,11 +65,12 @@ def members_from_raw(family, raw, num_members=None, validate_args=False):
   ]
 
 
-def apply_in_loop(member_at, n, x, event_ndims, inverse, with_ldj):
+def apply_in_loop(member_at, n, x, event_ndims, inverse):
   """`x` through `member_at(0), ..., member_at(n - 1)` in a `tf.while_loop`.
 
   The body is traced once, so XLA compiles one member however many there
-  are (`Stack`, `RadialChain`).
+  are, and each member's map and log-det share one evaluation (`Stack`,
+  `RadialChain`).
 
   Args:
     member_at: callable from a scalar int `Tensor` `k` to bijector k.
@@ -76,22 +78,21 @@ def apply_in_loop(member_at, n, x, event_ndims, inverse, with_ldj):
     x: float `Tensor`.
     event_ndims: Python `int`, the members' event rank.
     inverse: Python `bool`; inverts the members, the last first.
-    with_ldj: Python `bool`; also sums the members' log-dets (else 0).
 
   Returns:
-    `(y, log_det)`; `log_det` has the shape of `x` less `event_ndims` axes.
+    `(y, log_det)`: the log-det of the direction taken, with the shape of
+    `x` less `event_ndims` axes.
   """
 
   def body(k, x, ldj):
     member = member_at(n - 1 - k if inverse else k)
+    # The map first: members that cache their log-det with it reuse it.
     if inverse:
       x_next = member.inverse(x)
-      step = (member.inverse_log_det_jacobian(x, event_ndims) if with_ldj
-              else 0.)
+      step = member.inverse_log_det_jacobian(x, event_ndims)
     else:
       x_next = member.forward(x)
-      step = (member.forward_log_det_jacobian(x, event_ndims) if with_ldj
-              else 0.)
+      step = member.forward_log_det_jacobian(x, event_ndims)
     return k + 1, x_next, ldj + step
 
   ldj = tf.zeros_like(x[(...,) + (0,) * event_ndims])
@@ -100,7 +101,49 @@ def apply_in_loop(member_at, n, x, event_ndims, inverse, with_ldj):
   return x, ldj
 
 
-class Stack(tfp.bijectors.AutoCompositeTensorBijector):
+class LoopBijector(tfp.bijectors.AutoCompositeTensorBijector):
+  """Base of bijectors that run their members once for map and log-det.
+
+  Subclasses implement `_run(x, inverse)`, returning the output and the
+  log-det of that direction (`apply_in_loop`). TFP asks for a map and its
+  log-det separately; here the map stores its log-det in the bijector cache
+  (greedy attributes, as in `tfb.FFJORD`), and the log-det asks for the map
+  first, so `forward` with `forward_log_det_jacobian`, or `log_prob`, costs
+  one pass over the members in either order. Where the cache cannot match
+  the two calls (parameters keyed by their current values), the log-det is
+  computed on its own.
+  """
+
+  _cache = cache_util.BijectorCacheWithGreedyAttrs(
+      forward_name='_forward_with_log_det',
+      inverse_name='_inverse_with_log_det')
+
+  def _forward_with_log_det(self, x):
+    y, fldj = self._run(x, inverse=False)
+    return y, {'fldj': fldj, 'ildj': -fldj}
+
+  def _inverse_with_log_det(self, y):
+    x, ildj = self._run(y, inverse=True)
+    return x, {'ildj': ildj, 'fldj': -ildj}
+
+  def _forward(self, x):
+    return self._forward_with_log_det(x)[0]
+
+  def _inverse(self, y):
+    return self._inverse_with_log_det(y)[0]
+
+  def _forward_log_det_jacobian(self, x):
+    self.forward(x)
+    attrs = self._cache.forward_attributes(x)
+    return attrs['fldj'] if 'fldj' in attrs else self._run(x, False)[1]
+
+  def _inverse_log_det_jacobian(self, y):
+    self.inverse(y)
+    attrs = self._cache.inverse_attributes(y)
+    return attrs['ildj'] if 'ildj' in attrs else self._run(y, True)[1]
+
+
+class Stack(LoopBijector):
   """N members of one family applied in sequence by a `tf.while_loop`.
 
   Member k takes `raw[..., k * P:(k + 1) * P]` (`P = family.num_raw_params`)
@@ -193,7 +236,7 @@ class Stack(tfp.bijectors.AutoCompositeTensorBijector):
       member = self._wrapper(member, validate_args=self.validate_args)
     return member
 
-  def _run(self, x, inverse, with_ldj):
+  def _run(self, x, inverse):
     """`x` through every member (last first if `inverse`), and the log-det."""
     n, p = self._num_members, self._family.num_raw_params
     raw = tf.convert_to_tensor(self._raw)
@@ -204,20 +247,7 @@ class Stack(tfp.bijectors.AutoCompositeTensorBijector):
     x = tf.broadcast_to(
         x, ps.broadcast_shape(ps.shape(x), ps.shape(raw)[:-2]))
     x.set_shape(static_shape)
-    return apply_in_loop(lambda k: self._member(raw, k), n, x, 0, inverse,
-                         with_ldj)
-
-  def _forward(self, x):
-    return self._run(x, inverse=False, with_ldj=False)[0]
-
-  def _inverse(self, y):
-    return self._run(y, inverse=True, with_ldj=False)[0]
-
-  def _forward_log_det_jacobian(self, x):
-    return self._run(x, inverse=False, with_ldj=True)[1]
-
-  def _inverse_log_det_jacobian(self, y):
-    return self._run(y, inverse=True, with_ldj=True)[1]
+    return apply_in_loop(lambda k: self._member(raw, k), n, x, 0, inverse)
 
 
 def stack_from_raw(family, raw, num_members=None, validate_args=False,
