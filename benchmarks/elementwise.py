@@ -47,11 +47,11 @@ BIJX_SETUP = ('python3 -m venv /tmp/jaxenv && '
               f'/tmp/jaxenv/bin/pip install {BIJX_PINS}')
 
 
-def _spline(widths, heights, slopes):
-  return tfb.RationalQuadraticSpline(
-      bin_widths=tf.nn.softmax(widths) * 6., bin_heights=tf.nn.softmax(
-          heights) * 6., knot_slopes=tf.nn.softplus(slopes) + 1e-2,
-      range_min=-3.)
+def _spline_params(uniform):
+  """Valid per-element spline parameters: 8 bins on `[-3, 3]`."""
+  size = lambda raw: tf.nn.softmax(raw, axis=-1) * 6.
+  return (size(uniform(-1, 1, 8)), size(uniform(-1, 1, 8)),
+          uniform(0.5, 2, 7))
 
 
 def kernels(size, dtype, seed=0, members=(1, 4, 9)):
@@ -70,8 +70,8 @@ def kernels(size, dtype, seed=0, members=(1, 4, 9)):
           [tfb.Shift(shift), tfb.Scale(scale)]),
                       (uniform(-1, 1), uniform(0.5, 2))),
       'sinh_arcsinh': (tfb.SinhArcsinh, (uniform(-1, 1), uniform(0.5, 2))),
-      'spline8': (_spline, (uniform(-1, 1, 8), uniform(-1, 1, 8),
-                            uniform(-1, 1, 7))),
+      'spline8': (lambda widths, heights, slopes: tfb.RationalQuadraticSpline(
+          widths, heights, slopes, range_min=-3.), _spline_params(uniform)),
   }
   for family in tfab.FAMILIES:
     name, count = family.__name__, family.num_raw_params
@@ -94,12 +94,15 @@ def measure(size, dtype, repeats, seed=0, members=(1, 4, 9)):
   x = tf.constant(np.random.default_rng(seed).normal(0., 2., size), dtype)
   floor = _timing.median_seconds(
       tf.function(lambda x: x + 1., jit_compile=True), x, repeats=repeats)
+  def compiled(fn, build):
+    return tf.function(lambda x, *params: fn(build(*params), x),
+                       jit_compile=True)
+
   seconds = {}
   for name, (build, params) in kernels(size, dtype, seed, members).items():
     seconds[name] = {
-        op: _timing.median_seconds(
-            tf.function(lambda x, *p, fn=fn, build=build: fn(build(*p), x),
-                        jit_compile=True), x, *params, repeats=repeats)
+        op: _timing.median_seconds(compiled(fn, build), x, *params,
+                                   repeats=repeats)
         for op, fn in OPERATIONS.items()}
   return floor, seconds
 
