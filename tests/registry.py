@@ -273,6 +273,8 @@ def _perturbed(build):
 
 REGISTRY = FAMILY_CASES + [_stack_case(family, 4)
                            for family in tfab.FAMILIES] + [
+    # More members than `MAX_UNROLLED`: the tf.while_loop path.
+    _stack_case(tfab.SinhConjugation, tfab.MAX_UNROLLED + 1),
     Case('OriginFixed_CubicConjugation_stack3', _origin_fixed,
          sample_x=_normal_x(3.), extreme_x=_scalar_extremes),
     _radial_case(tfab.SinhConjugation, 2, 3),

@@ -173,3 +173,49 @@ def test_cubic_rational_backward_stable_where_the_slope_vanishes(
   err = registry.round_trip_error(tfab.CubicRational, params,
                                   loc + width * s, dtype)
   assert err.max() <= 64., err.max()
+
+
+@families
+@pytest.mark.parametrize('num_members', [3, tfab.MAX_UNROLLED + 2])
+def test_stack_equals_the_chain_of_its_members(case, num_members):
+  family = case.family
+  raw = tf.constant(np.random.default_rng(15).normal(
+      0., 0.5, [4, num_members * family.num_raw_params]), tf.float64)
+  x = tf.constant(np.random.default_rng(16).normal(0., 3., [4]))
+  stack = tfab.Stack(family, raw)
+  chain = tfb.Chain(tfab.members_from_raw(family, raw)[::-1])
+  np.testing.assert_allclose(stack.forward(x), chain.forward(x), rtol=1e-12)
+  np.testing.assert_allclose(stack.inverse(x), chain.inverse(x), rtol=1e-12)
+  np.testing.assert_allclose(stack.forward_log_det_jacobian(x, 0),
+                             chain.forward_log_det_jacobian(x, 0),
+                             rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize('num_members', [3, tfab.MAX_UNROLLED + 2])
+@pytest.mark.parametrize('direction', ['forward', 'inverse'])
+def test_stack_builds_each_member_once_for_map_and_log_det(num_members,
+                                                           direction):
+  # A map followed by its log-det (either order) traverses the members once.
+  built = []
+
+  class Counted(tfab.CubicRational):
+
+    @classmethod
+    def _params_from_raw(cls, raw_params):
+      built.append(1)
+      return super()._params_from_raw(raw_params)
+
+  raw = tf.zeros([num_members * Counted.num_raw_params])
+  x = tf.constant([0.5, 1.5])
+  for first_the_map in (True, False):
+    built.clear()
+    stack = tfab.Stack(Counted, raw)
+    ldj = getattr(stack, f'{direction}_log_det_jacobian')
+    if first_the_map:
+      getattr(stack, direction)(x)
+      ldj(x, 0)
+    else:
+      ldj(x, 0)
+      getattr(stack, direction)(x)
+    # Eagerly a tf.while_loop runs its body once per member, as unrolled.
+    assert len(built) == num_members, (first_the_map, len(built))

@@ -8,7 +8,8 @@ from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import tensor_util
 
-__all__ = ['LoopBijector', 'Stack', 'apply_in_loop', 'members_from_raw', 'spread_raw_init', 'stack_from_raw',
+__all__ = ['LoopBijector', 'MAX_UNROLLED', 'Stack', 'apply_in_loop',
+           'members_from_raw', 'spread_raw_init', 'stack_from_raw',
            'trainable_stack']
 
 
@@ -65,15 +66,23 @@ def members_from_raw(family, raw, num_members=None, validate_args=False):
   ]
 
 
-def apply_in_loop(member_at, n, x, event_ndims, inverse):
-  """`x` through `member_at(0), ..., member_at(n - 1)` in a `tf.while_loop`.
+# Up to this many members are applied in a Python loop (XLA fuses them into
+# one pass over the elements); more run in a `tf.while_loop`, which compiles
+# one member however many there are (benchmarks/README.md).
+MAX_UNROLLED = 8
 
-  The body is traced once, so XLA compiles one member however many there
-  are, and each member's map and log-det share one evaluation (`Stack`,
-  `RadialChain`).
+
+def apply_in_loop(member_at, n, x, event_ndims, inverse):
+  """`x` through `member_at(0), ..., member_at(n - 1)`, and the log-det.
+
+  Up to `MAX_UNROLLED` members are applied one after another, so that XLA
+  fuses them; more run in a `tf.while_loop`, whose body is traced once, so
+  that XLA compiles one member however many there are (`Stack`,
+  `RadialChain`). Each member's map and log-det share one evaluation.
 
   Args:
-    member_at: callable from a scalar int `Tensor` `k` to bijector k.
+    member_at: callable from a member index `k` (a Python `int`, or a scalar
+      int `Tensor` in the loop) to bijector k.
     n: Python `int`, the number of members.
     x: float `Tensor`.
     event_ndims: Python `int`, the members' event rank.
@@ -96,6 +105,10 @@ def apply_in_loop(member_at, n, x, event_ndims, inverse):
     return k + 1, x_next, ldj + step
 
   ldj = tf.zeros_like(x[(...,) + (0,) * event_ndims])
+  if n <= MAX_UNROLLED:
+    for k in range(n):
+      _, x, ldj = body(k, x, ldj)
+    return x, ldj
   _, x, ldj = tf.while_loop(lambda k, *_: k < n, body,
                             (tf.constant(0), x, ldj), maximum_iterations=n)
   return x, ldj
@@ -144,14 +157,14 @@ class LoopBijector(tfp.bijectors.AutoCompositeTensorBijector):
 
 
 class Stack(LoopBijector):
-  """N members of one family applied in sequence by a `tf.while_loop`.
+  """N members of one family applied in sequence, in one pass.
 
   Member k takes `raw[..., k * P:(k + 1) * P]` (`P = family.num_raw_params`)
   and member 0 is applied first, so the log-det is the sum of the members'.
-  It equals the `tfb.Chain` of `members_from_raw` bitwise, but the loop
-  body is traced and compiled once: under XLA a training step of a 9-member
-  CubicConjugation stack compiles in 9 s (the unrolled chain: 174 s, 3x the
-  memory) and steps 20x faster; a 27-member chain ran out of 23 GB.
+  It equals the `tfb.Chain` of `members_from_raw`, but map and log-det come
+  from one traversal of the members (`LoopBijector`), and stacks of more
+  than `MAX_UNROLLED` members run in a `tf.while_loop`, so that XLA compiles
+  one member however many there are.
 
   #### Example
 
@@ -229,13 +242,6 @@ class Stack(LoopBijector):
   def _is_increasing(cls):
     return True
 
-  def _member(self, raw, k):
-    member = self._family.from_raw(tf.gather(raw, k, axis=-2),
-                                   validate_args=self.validate_args)
-    if self._wrapper is not None:
-      member = self._wrapper(member, validate_args=self.validate_args)
-    return member
-
   def _run(self, x, inverse):
     """`x` through every member (last first if `inverse`), and the log-det."""
     n, p = self._num_members, self._family.num_raw_params
@@ -247,7 +253,16 @@ class Stack(LoopBijector):
     x = tf.broadcast_to(
         x, ps.broadcast_shape(ps.shape(x), ps.shape(raw)[:-2]))
     x.set_shape(static_shape)
-    return apply_in_loop(lambda k: self._member(raw, k), n, x, 0, inverse)
+    # Members first, so that each member's raw numbers are contiguous.
+    raw = tf.experimental.numpy.moveaxis(raw, -2, 0)
+
+    def member_at(k):
+      member = self._family.from_raw(raw[k], validate_args=self.validate_args)
+      if self._wrapper is not None:
+        member = self._wrapper(member, validate_args=self.validate_args)
+      return member
+
+    return apply_in_loop(member_at, n, x, 0, inverse)
 
 
 def stack_from_raw(family, raw, num_members=None, validate_args=False,
@@ -266,7 +281,7 @@ def stack_from_raw(family, raw, num_members=None, validate_args=False,
     name: name of the returned bijector.
 
   Returns:
-    A `Stack` (event_ndims 0): the members in a `tf.while_loop`.
+    A `Stack` (event_ndims 0).
 
   #### Example
 
