@@ -2,12 +2,16 @@
 
     python -m benchmarks.training            # full: 2-D, 12 layers, batch 256
     python -m benchmarks.training --quick    # tiny: checks the code runs (CI)
+    python -m benchmarks.training --guard    # only the cost of the finite-step guard
 
 One XLA-compiled Adam step on `-mean(log_prob(x))`. Coupling flows (12
 layers, 2×128 MLP conditioner) with each analytic transform (N = 4 members)
 against the affine and spline (8 bins) flows, and a radial flow with 32
 centers. In full mode every flow runs in a fresh process, so the peak memory
 (max RSS growth over the first steps) is its own.
+
+The guard rows time the step that `train.fit_nll` compiles, with and without
+the check that skips non-finite steps, alternating the two in one process.
 """
 
 import argparse
@@ -22,6 +26,7 @@ import tf_keras
 
 from benchmarks import _timing
 from tfp_analytic import flows
+from tfp_analytic.train import _step
 
 CONFIGS = {
     'affine': dict(kind='coupling', transform='affine'),
@@ -88,6 +93,52 @@ def measure_one(name, quick, batch_size, repeats):
               peak_rss_growth_mib=_max_rss_mib() - before)
 
 
+GUARD_FLOWS = ('affine', 'cubic_rational')
+
+
+def guard_cost(name, quick, batch_size, repeats, rounds=5):
+  """Seconds per `fit_nll` step with and without the finite-step guard.
+
+  Both steps are XLA-compiled on the same flow (their own Adam); the median
+  of each is taken over `rounds` alternating measurements.
+  """
+  flow = build(name, quick)
+  x = tf.constant(np.random.default_rng(0).normal(0., 0.3, (batch_size, 2)),
+                  tf.float32)
+  strategy = tf.distribute.get_strategy()
+
+  def per_example_loss(batch, local_batch_size):
+    del local_batch_size
+    return -flow.log_prob(batch), {}
+
+  steps = {}
+  for guard in (True, False):
+    optimizer = tf_keras.optimizers.Adam(1e-5)
+    optimizer.build(flow.trainable_variables)
+    steps[guard] = _step.make_step(
+        flow.trainable_variables, per_example_loss, optimizer, strategy,
+        batch_size, None, jit_compile=True, skip_nonfinite=guard)
+    steps[guard](x)  # Compile.
+  seconds = {True: [], False: []}
+  for _ in range(rounds):
+    for guard in (True, False):
+      seconds[guard].append(
+          _timing.median_seconds(steps[guard], x, repeats=repeats))
+  guarded, plain = (float(np.median(seconds[g])) for g in (True, False))
+  return dict(guarded_seconds=guarded, unguarded_seconds=plain,
+              overhead=guarded / plain - 1.)
+
+
+def guard_table(results):
+  lines = ['| flow | step with guard (ms) | without (ms) | overhead |',
+           '|---|---|---|---|']
+  for name, r in results.items():
+    lines.append(f'| {name} | {1e3 * r["guarded_seconds"]:.2f} | '
+                 f'{1e3 * r["unguarded_seconds"]:.2f} | '
+                 f'{100. * r["overhead"]:+.1f} % |')
+  return '\n'.join(lines)
+
+
 def _in_subprocess(name, batch_size, repeats):
   out = subprocess.run(
       [sys.executable, '-m', 'benchmarks.training', '--one', name,
@@ -117,24 +168,38 @@ def main(argv=None):
                       help='small flows, few repeats, one process (CI)')
   parser.add_argument('--batch-size', type=int, default=256)
   parser.add_argument('--repeats', type=int, default=20)
+  parser.add_argument('--guard', action='store_true',
+                      help='measure only the cost of the finite-step guard')
   parser.add_argument('--one', choices=sorted(CONFIGS),
                       help='measure one flow and print JSON (used internally)')
-  parser.add_argument('--out', default='benchmarks/results/training.json',
-                      help='JSON output (default: %(default)s)')
+  parser.add_argument('--out', default=None,
+                      help='JSON output (default: benchmarks/results/'
+                           'training.json, or training_guard.json with '
+                           '--guard)')
   args = parser.parse_args(argv)
   if args.one:
     print(json.dumps(measure_one(args.one, False, args.batch_size,
                                  args.repeats)))
     return None
-  if args.quick:
+  results = {}
+  if args.quick and not args.guard:
     results = {name: measure_one(name, True, 64, 2) for name in CONFIGS}
-  else:
+  elif not args.guard:
     results = {name: _in_subprocess(name, args.batch_size, args.repeats)
                for name in CONFIGS}
-  print(table(results))
-  _timing.write_json(args.out, dict(machine=_timing.machine(),
+  guard = {name: guard_cost(name, args.quick, 64 if args.quick else
+                            args.batch_size, 2 if args.quick else args.repeats,
+                            rounds=1 if args.quick else 5)
+           for name in (GUARD_FLOWS[:1] if args.quick else GUARD_FLOWS)}
+  if results:
+    print(table(results))
+  print(guard_table(guard))
+  out = args.out or ('benchmarks/results/training_guard.json' if args.guard
+                     else 'benchmarks/results/training.json')
+  _timing.write_json(out, dict(machine=_timing.machine(),
                                     batch_size=args.batch_size,
-                                    quick=args.quick, results=results))
+                                    quick=args.quick, results=results,
+                                    guard=guard))
   return results
 
 

@@ -28,6 +28,10 @@ def test_training_quick(tmp_path):
   assert set(results) == set(training.CONFIGS)
   for r in results.values():
     assert r['steps_per_second'] > 0. and r['parameters'] > 0
+  guard = json.loads(out.read_text())['guard']
+  assert set(guard) == {'affine'}
+  assert guard['affine']['guarded_seconds'] > 0.
+  assert guard['affine']['unguarded_seconds'] > 0.
 
 
 def test_elementwise_bijx_flag():

@@ -1,4 +1,5 @@
-"""One MirroredStrategy step on two logical CPUs equals the single-device step.
+"""One MirroredStrategy step on two logical CPUs equals the single-device step,
+and a step that is not finite on one replica is skipped on all.
 
 The CPU must be split before TensorFlow runs any op, so the check runs in a
 fresh process.
@@ -48,6 +49,25 @@ _SCRIPT = textwrap.dedent('''
         mirrored, lambda x: -tf.reduce_sum(x**2, axis=-1) / 2., 2,
         batch_size=64, strategy=strategy, progress=False)
     assert np.all(np.isfinite(history['loss'])) and history['ess'].shape == (2,)
+    # NaN on the second replica only: every replica skips the step, and the
+    # weights and the optimizer's state stay as they were.
+    def nan_on_replica_1(n, seed):
+      replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+      x = tf.random.stateless_normal([n, 2], seed)
+      return tf.where(tf.equal(replica, 1), np.nan, x)
+    before = [a.values[0].numpy() for a in mirrored.trainable_variables]
+    iterations = mirrored_optimizer.iterations.numpy()
+    try:
+      train.fit_nll(mirrored, nan_on_replica_1, 2, batch_size=64,
+                    optimizer=mirrored_optimizer, strategy=strategy,
+                    max_bad_steps=2, progress=False)
+      raise AssertionError('no FloatingPointError')
+    except FloatingPointError as error:
+      assert '2 steps in a row' in str(error), error
+    assert mirrored_optimizer.iterations.numpy() == iterations
+    for a, value in zip(mirrored.trainable_variables, before):
+      np.testing.assert_array_equal(a.values[0], value)
+      np.testing.assert_array_equal(a.values[1], value)
     print('OK')
 ''')
 

@@ -1,5 +1,7 @@
 """Pieces every flow factory shares."""
 
+import numbers
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -24,11 +26,104 @@ def make_flow(layers, event_shape, dtype, name):
 
   Returns:
     A `tfd.TransformedDistribution` that tracks every variable of `layers`.
+    Its bijector starts and ends with an `EventShapeGuard`, so a call on
+    inputs of the wrong event shape fails before any layer runs.
   """
+  guard = EventShapeGuard(event_shape, dtype, name=f'{name}_event_shape')
   return tfd.TransformedDistribution(
       standard_normal(event_shape, dtype),
-      tfb.Chain(layers[::-1], name=f'{name}_bijector'),  # Chain: right first.
+      # Chain: right first. The guard acts first in both directions.
+      tfb.Chain([guard, *layers[::-1], guard], name=f'{name}_bijector'),
       name=name)
+
+
+def check_size(name, value, minimum=1):
+  """Raises `ValueError` unless `value` is a Python `int >= minimum`.
+
+  Args:
+    name: Python `str`, the argument's name for the message.
+    value: the argument.
+    minimum: Python `int`.
+
+  Returns:
+    `value`.
+  """
+  if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+      or value < minimum):
+    raise ValueError(f'need an integer `{name} >= {minimum}`, got {value!r}')
+  return value
+
+
+def check_sizes(name, values, minimum=1):
+  """`check_size` on every item of a sequence, e.g. hidden layer widths."""
+  values = tuple(values)
+  for value in values:
+    check_size(name, value, minimum)
+  return values
+
+
+def _shape_str(dims):
+  return '[..., ' + ', '.join(str(d) for d in dims) + ']'
+
+
+class EventShapeGuard(tfb.Bijector):
+  """The identity, which rejects inputs whose event shape is not its own.
+
+  A flow's layers may keep state from their first call (TFP's `RealNVP`
+  memoizes the input depth) or broadcast a wrong shape silently (a radial
+  layer's center). This check compares the static trailing axes of every
+  input with `event_shape` and raises before any other layer sees it.
+
+  Args:
+    event_shape: list of Python `int`.
+    dtype: the float dtype of the flow.
+    name: Python `str`.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic.flows import _common
+  guard = _common.EventShapeGuard([2], tf.float32)
+  guard.forward(tf.ones([5, 2]))  # ==> tf.ones([5, 2])
+  # guard.inverse(tf.ones([5, 3])) raises ValueError: expected [..., 2], ...
+  ```
+  """
+
+  def __init__(self, event_shape, dtype, name='event_shape_guard'):
+    parameters = dict(locals())
+    self._event_shape = tuple(int(d) for d in event_shape)
+    super().__init__(forward_min_event_ndims=len(self._event_shape),
+                     is_constant_jacobian=True, dtype=dtype,
+                     parameters=parameters, name=name)
+
+  def _check(self, x):
+    shape = tf.TensorShape(x.shape)
+    rank = len(self._event_shape)
+    if shape.rank is None:
+      return x
+    got = shape.as_list()[max(shape.rank - rank, 0):]
+    if len(got) < rank or any(
+        g is not None and g != e for g, e in zip(got, self._event_shape)):
+      raise ValueError(
+          f'{self.name}: expected inputs of shape '
+          f'{_shape_str(self._event_shape)}, got {_shape_str(got)} '
+          f'(input shape {shape.as_list()})')
+    return x
+
+  def _forward(self, x):
+    return self._check(x)
+
+  def _inverse(self, y):
+    return self._check(y)
+
+  def _forward_log_det_jacobian(self, x):
+    self._check(x)
+    return tf.zeros([], dtype=self.dtype)
+
+  def _inverse_log_det_jacobian(self, y):
+    self._check(y)
+    return tf.zeros([], dtype=self.dtype)
 
 
 def apply_flat(network, inputs, event_rank):

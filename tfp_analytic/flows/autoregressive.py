@@ -122,6 +122,10 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
   x, log_q = iaf.experimental_sample_and_log_prob(100, seed=(0, 1))
   ```
   """
+  _common.check_size('event_size', event_size)
+  _common.check_size('num_layers', num_layers)
+  _common.check_size('num_members', num_members)
+  _common.check_sizes('hidden_units', hidden_units)
   transform = transforms.get_transform(transform, num_members)
   layers = []
   for k in range(num_layers):

@@ -60,7 +60,11 @@ class CouplingLayer(tfb.RealNVP):
   log-det, so `log_prob` and `sample_and_log_prob` run every conditioner
   twice. Here the map returns its log-det as a greedy cache attribute (the
   pattern of `tfb.FFJORD`), and the log-det call reads it from the cache.
-  The arguments are `tfb.RealNVP`'s.
+  The arguments are `tfb.RealNVP`'s, and `event_size`: the input depth,
+  optional. `RealNVP` memoizes the depth of its first input, so a first call
+  of the wrong size would break every later one; with `event_size` set, and
+  after the first call without it, an input of another depth raises a
+  `ValueError` before anything runs.
 
   #### Example
 
@@ -77,6 +81,19 @@ class CouplingLayer(tfb.RealNVP):
 
   _cache = cache_util.BijectorCacheWithGreedyAttrs(
       forward_name='_augmented_forward', inverse_name='_augmented_inverse')
+
+  def __init__(self, *args, event_size=None, **kwargs):
+    super().__init__(*args, **kwargs)
+    if event_size is not None:
+      self._cache_input_depth(tf.TensorSpec([event_size]))
+
+  def _cache_input_depth(self, x):
+    depth = tf.compat.dimension_value(tf.TensorShape(x.shape)[-1])
+    if self._input_depth is not None and depth not in (None,
+                                                       self._input_depth):
+      raise ValueError(f'{self.name}: expected inputs of shape '
+                       f'[..., {self._input_depth}], got [..., {depth}]')
+    super()._cache_input_depth(x)
 
   def _split(self, z):
     self._cache_input_depth(z)
@@ -156,9 +173,10 @@ def coupling_layers(event_size, transform='cubic_rational', num_members=4,
   chain = tfp.bijectors.Chain(layers[::-1])  # layers[0] acts first
   ```
   """
-  if event_size < 2:
-    raise ValueError(
-        f'a coupling flow needs `event_size >= 2`, got {event_size}')
+  _common.check_size('event_size', event_size, 2)
+  _common.check_size('num_layers', num_layers)
+  _common.check_size('num_members', num_members)
+  _common.check_sizes('hidden_units', hidden_units)
   transform = transforms.get_transform(transform, num_members)
   first_half = event_size // 2
   layers = []
@@ -172,7 +190,7 @@ def coupling_layers(event_size, transform='cubic_rational', num_members=4,
     layers.append(CouplingLayer(
         num_masked=num_passive if k % 2 == 0 else -num_passive,
         bijector_fn=CouplingConditioner(network, transform),
-        name=f'coupling_{k}'))
+        event_size=event_size, name=f'coupling_{k}'))
   return layers
 
 

@@ -136,6 +136,9 @@ def lattice_flow(lattice_size, transform='cubic_rational+affine',
   if len(lattice_shape) != 2 or any(n < 2 or n % 2 for n in lattice_shape):
     raise ValueError(
         f'a checkerboard needs two even lattice sizes, got {lattice_size}')
+  _common.check_size('num_layers', num_layers)
+  _common.check_size('num_members', num_members)
+  _common.check_sizes('hidden_channels', hidden_channels)
   transform = transforms.get_transform(transform, num_members)
   num_sites = int(np.prod(lattice_shape))
   layers = []
@@ -157,6 +160,6 @@ def lattice_flow(lattice_size, transform='cubic_rational+affine',
         num_masked=num_sites // 2 if k % 2 == 0 else -(num_sites // 2),
         bijector_fn=LatticeConditioner(network, transform, lattice_shape,
                                        passive_parity=k % 2),
-        name=f'checkerboard_{k}'))
+        event_size=num_sites, name=f'checkerboard_{k}'))
   layers += [tfb.Invert(to_sublattices), tfb.Invert(to_vector)]
   return _common.make_flow(layers, list(lattice_shape), dtype, name)

@@ -71,6 +71,12 @@ def _family(transform):
   return family
 
 
+def _check_radial_sizes(event_size, num_centers, num_members):
+  _common.check_size('event_size', event_size)
+  _common.check_size('num_centers', num_centers)
+  _common.check_size('num_members', num_members)
+
+
 def _identity_coefficients(coefficients, family):
   """Keeps only the constant term of every `loc`: the identity, spread out."""
   is_loc = np.array([name == 'loc' for name in family.raw_param_names])
@@ -100,6 +106,7 @@ def radial_layers(event_size, num_centers=8, transform='cubic_conjugation',
   ```
   """
   family = _family(transform)
+  _check_radial_sizes(event_size, num_centers, num_members)
   if angular not in _ANGULAR:
     raise ValueError(f'`angular` must be one of {_ANGULAR}; got {angular!r}')
   if angular == 'fourier' and event_size != 2:
@@ -211,6 +218,7 @@ def _radial_chain(event_size, num_centers, transform, num_members,
                   center_stddev, log_scale_stddev, dtype, seed):
   """The angle-free layers of `radial_layers` as one `tfab.RadialChain`."""
   family = _family(transform)
+  _check_radial_sizes(event_size, num_centers, num_members)
   seeds = tfp.random.split_seed(tfp.random.sanitize_seed(seed),
                                 n=3 * num_centers)
   raw, center, log_scale = [], [], []

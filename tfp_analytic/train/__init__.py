@@ -6,6 +6,7 @@ from tfp_analytic.train.keras import FlowModel
 from tfp_analytic.train.metrics import effective_sample_size
 from tfp_analytic.train.metrics import reverse_kl
 from tfp_analytic.train.saved_model import export_saved_model
+from tfp_analytic.train.saved_model import load_saved_model
 from tfp_analytic.train.schedules import WarmupExponentialDecay
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     'export_saved_model',
     'fit_nll',
     'fit_reverse_kl',
+    'load_saved_model',
     'reverse_kl',
 ]

@@ -3,13 +3,18 @@
 Both loops compile one training step with XLA, draw every batch afresh,
 report a progress bar, return the loss of every step, and can checkpoint to
 a directory so that an interrupted run loses nothing and resumes where it
-stopped.
+stopped, with the same batches as an uninterrupted run. Inputs are checked
+before any step runs, and a step whose loss or gradients are not finite is
+skipped (`_step.make_step`).
 """
 
 import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from tfp_analytic.train import _checks
+from tfp_analytic.train import _loop
+from tfp_analytic.train import _step
 from tfp_analytic.train import metrics
 from tfp_analytic.train.schedules import WarmupExponentialDecay
 
@@ -35,15 +40,25 @@ _FIT_ARGS_DOC = """
     checkpoint_dir: optional directory; the flow, the optimizer and the step
       are saved there every `checkpoint_every` steps and at the end (also when
       interrupted), and a later call resumes from the latest checkpoint, up to
-      `num_steps` steps in all.
+      `num_steps` steps in all, with the batches an uninterrupted run with
+      the same `seed` would have drawn (on CPU it ends at the same weights,
+      bit for bit).
     checkpoint_every: Python `int`.
-    progress: Python `bool`, show a `tqdm` progress bar.
+    progress: Python `bool`, show a `tqdm` progress bar (with the number of
+      skipped steps).
+    max_bad_steps: Python `int`. A step whose loss or gradients hold a NaN or
+      an inf is skipped: neither the variables nor the optimizer's state
+      change, and a `RuntimeWarning` at the end counts such steps. After
+      `max_bad_steps` of them in a row, training stops with a
+      `FloatingPointError`; the flow keeps the weights of the last finite
+      step, and so does the checkpoint written then.
 """
 
 
-def _batch_seeds(seed):
-  """Endless stateless seeds (`int32[2]`), one per step."""
+def _batch_seeds(seed, start=0):
+  """Endless stateless seeds (`int32[2]`), one per step, from step `start`."""
   rng = np.random.default_rng(seed)
+  rng.integers(0, 2**31 - 1, size=(start, 2))  # The seeds of earlier steps.
   while True:
     yield tf.constant(rng.integers(0, 2**31 - 1, size=2), tf.int32)
 
@@ -64,43 +79,22 @@ def _default_optimizer(learning_rate, num_steps, warmup_steps,
   return tf_keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm)
 
 
-def _make_step(variables, per_example_loss, optimizer, strategy, batch_size,
-               summarize, jit_compile):
-  """One optimizer step over all replicas: `step(inputs) -> (loss, dict)`."""
-  local_batch_size = batch_size // strategy.num_replicas_in_sync
-
-  def replica_step(step_inputs):
-    with tf.GradientTape() as tape:
-      losses, diagnostics = per_example_loss(step_inputs, local_batch_size)
-      # Divided by the global batch: the replicas' gradients add up.
-      loss = tf.nn.compute_average_loss(losses, global_batch_size=batch_size)
-    gradients = tape.gradient(loss, variables)
-    optimizer.apply_gradients(zip(gradients, variables))
-    return loss, diagnostics
-
-  def step(step_inputs):
-    loss, diagnostics = strategy.run(replica_step, (step_inputs,))
-    loss = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
-    if summarize is None:
-      return loss, {}
-    return loss, summarize({k: strategy.gather(v, axis=0)
-                            for k, v in diagnostics.items()})
-
-  return tf.function(step, jit_compile=jit_compile)
-
-
-def _fit(flow, per_example_loss, inputs, num_steps, batch_size, *,
+def _fit(flow, per_example_loss, make_inputs, num_steps, batch_size, *,
          learning_rate, warmup_steps, final_learning_rate, clip_norm,
          optimizer, strategy, jit_compile, checkpoint_dir, checkpoint_every,
-         progress, description, summarize=None, on_step=None):
+         progress, max_bad_steps, description, summarize=None, on_step=None):
   """Minimizes `mean(per_example_loss(inputs))` step by step.
 
   `per_example_loss(step_inputs, local_batch_size)` runs in each replica and
   returns the per-example losses and a dict of per-example diagnostics, which
   `summarize` turns into a dict of scalars once gathered from all replicas;
-  `inputs` yields one step's inputs. `on_step(k)`, if given, runs after
-  step `k`.
+  `make_inputs(k)` yields the inputs of steps `k + 1, k + 2, ...`.
+  `on_step(k)`, if given, runs after step `k`.
   """
+  _checks.check_size('num_steps', num_steps, 0)
+  _checks.check_size('batch_size', batch_size)
+  _checks.check_size('checkpoint_every', checkpoint_every)
+  _checks.check_size('max_bad_steps', max_bad_steps)
   if strategy is None:
     strategy = tf.distribute.get_strategy()
     jit_compile = True if jit_compile is None else jit_compile
@@ -115,41 +109,11 @@ def _fit(flow, per_example_loss, inputs, num_steps, batch_size, *,
       optimizer = _default_optimizer(learning_rate, num_steps, warmup_steps,
                                      final_learning_rate, clip_norm)
     optimizer.build(variables)
-  step = _make_step(variables, per_example_loss, optimizer, strategy,
-                    batch_size, summarize, jit_compile)
-
-  step_count = tf.Variable(0, dtype=tf.int64, trainable=False)
-  manager = None
-  if checkpoint_dir is not None:
-    checkpoint = tf.train.Checkpoint(flow=flow, optimizer=optimizer,
-                                     step=step_count)
-    manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir,
-                                         max_to_keep=3)
-    checkpoint.restore(manager.latest_checkpoint)
-  first = saved = int(step_count.numpy())
-  bar = None
-  if progress:
-    from tqdm.auto import tqdm  # pylint: disable=g-import-not-at-top
-    bar = tqdm(total=num_steps, initial=first, desc=description)
-  refresh = max(1, (num_steps - first) // 100)
-  history = []
-  try:
-    for k in range(first + 1, num_steps + 1):
-      history.append(step(next(inputs)))
-      step_count.assign(k)
-      if on_step is not None:
-        on_step(k)
-      if manager is not None and k % checkpoint_every == 0:
-        manager.save(checkpoint_number=k)
-        saved = k
-      if bar is not None and ((k - first) % refresh == 0 or k == num_steps):
-        bar.set_postfix(loss=f'{float(history[-1][0]):.4f}')
-        bar.update(k - bar.n)
-  finally:
-    if bar is not None:
-      bar.close()
-    if manager is not None and int(step_count.numpy()) > saved:
-      manager.save(checkpoint_number=int(step_count.numpy()))
+  step = _step.make_step(variables, per_example_loss, optimizer, strategy,
+                         batch_size, summarize, jit_compile)
+  run = _loop.Run(tf.train.Checkpoint(flow=flow, optimizer=optimizer),
+             checkpoint_dir, checkpoint_every, max_bad_steps, description)
+  history = run(step, make_inputs, num_steps, progress, on_step)
   result = {'loss': np.array([float(loss) for loss, _ in history])}
   for key in (history[0][1] if history else {}):
     result[key] = np.array([float(diag[key]) for _, diag in history])
@@ -160,23 +124,26 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
             warmup_steps=0, final_learning_rate=None, clip_norm=None,
             optimizer=None, seed=0, strategy=None, jit_compile=None,
             checkpoint_dir=None, checkpoint_every=1000, progress=True,
-            validation_data=None, validate_every=250):
+            validation_data=None, validate_every=250, max_bad_steps=10):
   """Trains `flow` by maximum likelihood: minimizes `-mean(log_prob(x))`.
 
   Args:
     flow: a distribution with trainable variables (e.g. from
       `tfp_analytic.flows`).
-    data: an array `[n, *event_shape]`, from which each step takes a batch
-      (without replacement within an epoch), or a callable
-      `data(batch_size, seed)` returning fresh samples for a stateless
-      `int32[2]` `seed`; it runs inside the compiled step, so it must use TF
-      ops (e.g. `tf.random.stateless_normal`).
+    data: an array `[n, *event_shape]` of real numbers, cast to the flow's
+      dtype, from which each step takes a batch (without replacement within
+      an epoch), or a callable `data(batch_size, seed)` returning fresh
+      samples of the flow's dtype for a stateless `int32[2]` `seed`; it runs
+      inside the compiled step, so it must use TF ops (e.g.
+      `tf.random.stateless_normal`). An array with NaN or inf values, of
+      another event shape or with fewer than `batch_size` rows raises a
+      `ValueError` before any step runs.
     num_steps: Python `int`, total optimizer steps.
 {args}    validation_data: optional array `[m, *event_shape]`; its mean NLL is
       measured every `validate_every` steps and at the end, and the flow
       ends with the variables of the best measurement (early stopping for
       small datasets, where the training NLL keeps falling as the held-out
-      one rises).
+      one rises). It is checked as `data` is.
     validate_every: Python `int`.
 
   Returns:
@@ -196,30 +163,29 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
   history['loss'].shape  # ==> (5,)
   ```
   """
+  _checks.check_size('batch_size', batch_size)
   if callable(data):
     def per_example_loss(seed, local_batch_size):
       x = data(local_batch_size, _replica_seed(seed))
-      return -flow.log_prob(x), {}
-    inputs = _batch_seeds(seed)
+      return -flow.log_prob(_checks.check_batch(flow, x)), {}
+    make_inputs = lambda start: _batch_seeds(seed, start)
   else:
-    data = np.asarray(data, dtype=flow.dtype.as_numpy_dtype)
-    if len(data) < batch_size:
-      raise ValueError(f'{len(data)} samples cannot fill a batch of '
-                       f'{batch_size}')
+    data = _checks.check_data(flow, data, min_examples=batch_size)
     def per_example_loss(x, local_batch_size):
       del local_batch_size
       return -flow.log_prob(x), {}
-    inputs = _minibatches(data, batch_size, seed, strategy)
+    make_inputs = lambda start: _minibatches(data, batch_size, seed, strategy,
+                                             start)
   best = None
   if validation_data is not None:
     best = _BestOnValidation(flow, validation_data, validate_every, num_steps)
-  result = _fit(flow, per_example_loss, inputs, num_steps, batch_size,
+  result = _fit(flow, per_example_loss, make_inputs, num_steps, batch_size,
                 learning_rate=learning_rate, warmup_steps=warmup_steps,
                 final_learning_rate=final_learning_rate, clip_norm=clip_norm,
                 optimizer=optimizer, strategy=strategy,
                 jit_compile=jit_compile, checkpoint_dir=checkpoint_dir,
                 checkpoint_every=checkpoint_every, progress=progress,
-                description='NLL', on_step=best)
+                max_bad_steps=max_bad_steps, description='NLL', on_step=best)
   if best is not None:
     result.update(best.restore())
   return result
@@ -233,8 +199,9 @@ class _BestOnValidation:
   """
 
   def __init__(self, flow, data, every, num_steps):
+    _checks.check_size('validate_every', every)
     self._variables = flow.trainable_variables
-    self._data = np.asarray(data, dtype=flow.dtype.as_numpy_dtype)
+    self._data = _checks.check_data(flow, data, name='validation_data')
     self._log_prob = tf.function(flow.log_prob)
     self._every, self._last = every, num_steps
     self._rows, self._best = [], None
@@ -261,13 +228,16 @@ class _BestOnValidation:
     return dict(validation=np.array(self._rows), best_step=self._best[0])
 
 
-def _minibatches(data, batch_size, seed, strategy):
-  """Endless shuffled batches; split across replicas under a strategy."""
+def _minibatches(data, batch_size, seed, strategy, start=0):
+  """Endless shuffled batches from step `start`; split across replicas."""
   rng = np.random.default_rng(seed)
   num_batches = len(data) // batch_size
+  for _ in range(start // num_batches):  # The epochs before step `start`.
+    rng.permutation(len(data))
+  first = start % num_batches
   while True:
     order = rng.permutation(len(data))
-    for k in range(num_batches):
+    for k in range(first, num_batches):
       batch = tf.constant(data[order[k * batch_size:(k + 1) * batch_size]])
       if strategy is None:
         yield batch
@@ -275,13 +245,15 @@ def _minibatches(data, batch_size, seed, strategy):
         yield strategy.experimental_distribute_values_from_function(
             lambda ctx, batch=batch: tf.split(
                 batch, ctx.num_replicas_in_sync)[ctx.replica_id_in_sync_group])
+    first = 0
 
 
 def fit_reverse_kl(flow, target_log_prob, num_steps, batch_size=256,
                    learning_rate=1e-3, *, warmup_steps=0,
                    final_learning_rate=None, clip_norm=None, optimizer=None,
                    seed=0, strategy=None, jit_compile=None,
-                   checkpoint_dir=None, checkpoint_every=1000, progress=True):
+                   checkpoint_dir=None, checkpoint_every=1000, progress=True,
+                   max_bad_steps=10):
   """Trains `flow` on an unnormalized target: minimizes `E_q[log q - log p~]`.
 
   Samples come from the flow with their log-density in one sweep
@@ -292,7 +264,8 @@ def fit_reverse_kl(flow, target_log_prob, num_steps, batch_size=256,
     flow: a distribution with trainable variables (e.g. from
       `tfp_analytic.flows`).
     target_log_prob: callable from samples `[n, *event_shape]` to the
-      unnormalized target log-density `[n]`, in TF ops.
+      unnormalized target log-density `[n]` of the flow's dtype, in TF ops
+      (another shape or dtype raises before any step runs).
     num_steps: Python `int`, total optimizer steps.
 {args}
   Returns:
@@ -315,17 +288,18 @@ def fit_reverse_kl(flow, target_log_prob, num_steps, batch_size=256,
   def per_example_loss(seed, local_batch_size):
     x, log_q = flow.experimental_sample_and_log_prob(
         local_batch_size, seed=_replica_seed(seed))
-    log_p = target_log_prob(x)
+    log_p = _checks.check_log_prob_values(flow, target_log_prob(x))
     return log_q - log_p, {'log_w': log_p - log_q}
 
-  return _fit(flow, per_example_loss, _batch_seeds(seed), num_steps,
+  return _fit(flow, per_example_loss, lambda start: _batch_seeds(seed, start),
+              num_steps,
               batch_size, learning_rate=learning_rate,
               warmup_steps=warmup_steps,
               final_learning_rate=final_learning_rate, clip_norm=clip_norm,
               optimizer=optimizer, strategy=strategy, jit_compile=jit_compile,
               checkpoint_dir=checkpoint_dir,
               checkpoint_every=checkpoint_every, progress=progress,
-              description='reverse KL',
+              max_bad_steps=max_bad_steps, description='reverse KL',
               summarize=lambda d: {
                   'ess': metrics.effective_sample_size(d['log_w'], 0.)})
 

@@ -1,7 +1,10 @@
 """A `tf_keras.Model` that trains a flow by maximum likelihood."""
 
+import numpy as np
 import tensorflow as tf
 import tf_keras
+
+from tfp_analytic.train import _checks
 
 __all__ = ['FlowModel']
 
@@ -15,6 +18,12 @@ class FlowModel(tf_keras.Model):
   targets); `evaluate` reports the mean NLL. Calling the model returns
   `log_prob`. TFP's layers are Keras 2 layers, so this is a `tf_keras` (not
   Keras 3) model.
+
+  Arrays given to `fit`, `evaluate` and `predict` are checked as in
+  `train.fit_nll` (real numbers, the flow's event shape, not empty, no NaN or
+  inf) and converted to the flow's dtype, which Keras would otherwise cast to
+  float32; other inputs (e.g. a `tf.data.Dataset`) are cast in each step.
+  Keras' `TerminateOnNaN` callback stops a diverging `fit`.
 
   Args:
     flow: a distribution with trainable variables (e.g. from
@@ -37,7 +46,7 @@ class FlowModel(tf_keras.Model):
   """
 
   def __init__(self, flow, **kwargs):
-    super().__init__(**kwargs)
+    super().__init__(**{'dtype': flow.dtype, **kwargs})
     self.flow = flow
     self._loss_tracker = tf_keras.metrics.Mean(name='loss')
 
@@ -45,12 +54,30 @@ class FlowModel(tf_keras.Model):
   def metrics(self):
     return [self._loss_tracker]
 
+  def _samples(self, x, name):
+    """A checked array as a `Tensor` of the flow's dtype; others unchanged."""
+    if isinstance(x, (np.ndarray, list)) or tf.is_tensor(x):
+      return tf.convert_to_tensor(_checks.check_data(self.flow, x, name=name))
+    return x
+
+  def fit(self, x=None, *args, **kwargs):
+    if kwargs.get('validation_data') is not None:
+      kwargs['validation_data'] = self._samples(kwargs['validation_data'],
+                                                'validation_data')
+    return super().fit(self._samples(x, 'x'), *args, **kwargs)
+
+  def evaluate(self, x=None, *args, **kwargs):
+    return super().evaluate(self._samples(x, 'x'), *args, **kwargs)
+
+  def predict(self, x, *args, **kwargs):
+    return super().predict(self._samples(x, 'x'), *args, **kwargs)
+
   def call(self, inputs):
-    return self.flow.log_prob(inputs)
+    return self.flow.log_prob(tf.cast(inputs, self.flow.dtype))
 
   def _nll(self, data):
     x, _, sample_weight = tf_keras.utils.unpack_x_y_sample_weight(data)
-    nll = -self.flow.log_prob(x)
+    nll = -self.flow.log_prob(tf.cast(x, self.flow.dtype))
     if sample_weight is None:
       return tf.reduce_mean(nll)
     return tf.reduce_sum(nll * sample_weight) / tf.reduce_sum(sample_weight)

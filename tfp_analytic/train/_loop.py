@@ -1,0 +1,111 @@
+"""The loop around the compiled step: checkpoints, progress, bad steps."""
+
+import warnings
+
+import tensorflow as tf
+
+__all__ = ['Run']
+
+
+class Run:
+  """Runs the steps: checkpoints, progress bar, skipped-step accounting.
+
+  Args:
+    checkpoint: a `tf.train.Checkpoint` of the flow and the optimizer; the
+      step counter joins it.
+    directory: checkpoint directory or `None`.
+    every: Python `int`, steps between checkpoints.
+    max_bad_steps: Python `int`, non-finite steps in a row that stop the run.
+    description: Python `str`, for the progress bar and the messages.
+  """
+
+  def __init__(self, checkpoint, directory, every, max_bad_steps,
+               description):
+    self._step_count = tf.Variable(0, dtype=tf.int64, trainable=False)
+    checkpoint.step = self._step_count
+    self._manager = None
+    if directory is not None:
+      self._manager = tf.train.CheckpointManager(checkpoint, directory,
+                                                 max_to_keep=3)
+      _restore(checkpoint, self._manager.latest_checkpoint)
+    self._every, self._max_bad = every, max_bad_steps
+    self._description = description
+    self.skipped, self._streak = [], 0
+
+  def __call__(self, step, make_inputs, num_steps, progress, on_step):
+    """Runs steps up to `num_steps`; returns `[(loss, summaries)]`."""
+    first = saved = int(self._step_count.numpy())
+    inputs, history = make_inputs(first), []
+    bar = _progress_bar(progress, num_steps, first, self._description)
+    refresh = max(1, (num_steps - first) // 100)
+    try:
+      for k in range(first + 1, num_steps + 1):
+        loss, finite, summaries = step(next(inputs))
+        history.append((loss, summaries))
+        self._account(k, bool(finite))
+        self._step_count.assign(k)
+        if on_step is not None:
+          on_step(k)
+        # No checkpoint in a run of bad steps: it would only repeat the last.
+        if (self._manager is not None and k % self._every == 0
+            and not self._streak):
+          self._manager.save(checkpoint_number=k)
+          saved = k
+        if bar is not None and ((k - first) % refresh == 0 or k == num_steps):
+          bar.set_postfix(loss=f'{float(loss):.4f}', skipped=len(self.skipped))
+          bar.update(k - bar.n)
+    finally:
+      if bar is not None:
+        bar.close()
+      last = int(self._step_count.numpy())
+      if self._manager is not None and last > saved:
+        self._manager.save(checkpoint_number=last)
+    if self.skipped:
+      warnings.warn(f'{self._description}: skipped {len(self.skipped)} of '
+                    f'{num_steps - first} steps whose loss or gradients were '
+                    f'not finite (steps {_steps_str(self.skipped)})',
+                    RuntimeWarning, stacklevel=4)
+    return history
+
+  def _account(self, k, finite):
+    """Counts a skipped step; stops after `max_bad_steps` in a row."""
+    if finite:
+      self._streak = 0
+      return
+    self.skipped.append(k)
+    self._streak += 1
+    if self._streak >= self._max_bad:
+      # The weights are those after step k - streak; so is the checkpoint.
+      self._step_count.assign(k - self._streak)
+      raise FloatingPointError(
+          f'{self._description}: {self._streak} steps in a row (up to step '
+          f'{k}) had a non-finite loss or gradient, so training stopped. '
+          f'The flow keeps the weights of step {k - self._streak}, the last '
+          f'finite one. Check the data for NaN or inf, lower the learning '
+          f'rate or set `clip_norm`.')
+
+
+def _steps_str(steps, most=10):
+  text = ', '.join(str(k) for k in steps[:most])
+  return text + (', ...' if len(steps) > most else '')
+
+
+def _progress_bar(progress, num_steps, first, description):
+  if not progress:
+    return None
+  from tqdm.auto import tqdm  # pylint: disable=g-import-not-at-top
+  return tqdm(total=num_steps, initial=first, desc=description)
+
+
+def _restore(checkpoint, path):
+  """Restores `path` (if any), naming it when it cannot be read."""
+  if path is None:
+    return
+  try:
+    checkpoint.restore(path).assert_existing_objects_matched()
+  except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
+    raise ValueError(
+        f'cannot resume from the checkpoint {path}: it is corrupted or was '
+        f'written for another flow or optimizer ({type(error).__name__}: '
+        f'{str(error)[:300]}). Delete it (and its .index file) to resume from '
+        f'the one before, or use another `checkpoint_dir`.') from error
