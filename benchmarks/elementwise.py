@@ -90,21 +90,28 @@ def kernels(size, dtype, seed=0, members=(1, 4, 9)):
 
 
 def measure(size, dtype, repeats, seed=0, members=(1, 4, 9)):
-  """Seconds per call of every bijector and operation, plus the floor."""
+  """Seconds per call of every bijector and operation, plus the floor.
+
+  The repeats of all kernels are interleaved, so that a shared machine's
+  load affects them alike.
+  """
   x = tf.constant(np.random.default_rng(seed).normal(0., 2., size), dtype)
-  floor = _timing.median_seconds(
-      tf.function(lambda x: x + 1., jit_compile=True), x, repeats=repeats)
+
   def compiled(fn, build):
     return tf.function(lambda x, *params: fn(build(*params), x),
                        jit_compile=True)
 
-  seconds = {}
+  calls = {('floor', None): (tf.function(lambda x: x + 1., jit_compile=True),
+                             (x,))}
   for name, (build, params) in kernels(size, dtype, seed, members).items():
-    seconds[name] = {
-        op: _timing.median_seconds(compiled(fn, build), x, *params,
-                                   repeats=repeats)
-        for op, fn in OPERATIONS.items()}
-  return floor, seconds
+    for op, fn in OPERATIONS.items():
+      calls[name, op] = (compiled(fn, build), (x, *params))
+  timed = _timing.interleaved_median_seconds(calls, repeats=repeats)
+  seconds = {}
+  for (name, op), value in timed.items():
+    if name != 'floor':
+      seconds.setdefault(name, {})[op] = value
+  return timed['floor', None], seconds
 
 
 def table(size, floor, seconds):
