@@ -3,6 +3,7 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_analytic import _seeds
 from tfp_analytic.bijectors.conditional_radial import ConditionalRadial
 from tfp_analytic.bijectors.stack import spread_raw_init
 
@@ -81,7 +82,7 @@ def near_identity_coefficients(family, num_members, num_basis, dtype, seed):
     `Tensor` of shape `[num_members * family.num_raw_params, num_basis]`.
   """
   constant_seed, angular_seed = tfp.random.split_seed(
-      tfp.random.sanitize_seed(seed))
+      _seeds.stateless_seed(seed))
   constant = spread_raw_init(family, num_members, constant_seed, dtype=dtype)
   angular = 0.01 * tf.random.stateless_normal(
       [num_members * family.num_raw_params, num_basis - 1],

@@ -49,6 +49,26 @@ class AutoregressiveConditioner(tf.Module):
     return self._transform.from_raw(self.network(y))
 
 
+class _FreshAttrsCache(cache_util.BijectorCacheWithGreedyAttrs):
+  """A greedy-attribute cache that forgets the attributes of dead results.
+
+  TFP keys a result and its attributes (the log-det) by the input tensor and
+  drops the result once nothing refers to it, but keeps the attributes for
+  as long as the input lives. A log-det read from them after an optimizer
+  step belongs to the old weights: `log_prob(x)` of one `x` before and after
+  an update mixed old and new values (the IAF, whose forward pass stores no
+  log-det of its own). Attributes whose result has died are cleared here, so
+  the next call computes them anew with the current weights; while the
+  result lives (within one `log_prob`) they are reused as before.
+  """
+
+  def _get_or_create_edge(self, input, forward_name, kwargs):  # pylint: disable=redefined-builtin
+    edge = super()._get_or_create_edge(input, forward_name, kwargs)
+    if edge.output_ref is not None and not edge.output_ref.alive:
+      edge.attributes.clear()
+    return edge
+
+
 class _AutoregressiveLayer(tfb.MaskedAutoregressiveFlow):
   """`tfb.MaskedAutoregressiveFlow` whose density direction is one pass.
 
@@ -59,7 +79,7 @@ class _AutoregressiveLayer(tfb.MaskedAutoregressiveFlow):
   own loop of `d` passes.
   """
 
-  _cache = cache_util.BijectorCacheWithGreedyAttrs(
+  _cache = _FreshAttrsCache(
       forward_name='_augmented_forward', inverse_name='_augmented_inverse')
 
   def _augmented_forward(self, x, **condition_kwargs):

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_analytic import _seeds
 from tfp_analytic import bijectors as tfab
 from tfp_analytic.bijectors.conditional_radial import ConditionalRadial
 from tfp_analytic.bijectors.fourier_radial import FourierRadial
@@ -104,7 +105,7 @@ def radial_layers(event_size, num_centers=8, transform='cubic_conjugation',
     raise ValueError(f'`angular` must be one of {_ANGULAR}; got {angular!r}')
   if angular == 'fourier' and event_size != 2:
     raise ValueError('`angular="fourier"` needs `event_size == 2`')
-  seeds = tfp.random.split_seed(tfp.random.sanitize_seed(seed),
+  seeds = tfp.random.split_seed(_seeds.stateless_seed(seed),
                                 n=3 * num_centers)
   layers = []
   for k in range(num_centers):
@@ -211,7 +212,7 @@ def _radial_chain(event_size, num_centers, transform, num_members,
                   center_stddev, log_scale_stddev, dtype, seed):
   """The angle-free layers of `radial_layers` as one `tfab.RadialChain`."""
   family = _family(transform)
-  seeds = tfp.random.split_seed(tfp.random.sanitize_seed(seed),
+  seeds = tfp.random.split_seed(_seeds.stateless_seed(seed),
                                 n=3 * num_centers)
   raw, center, log_scale = [], [], []
   for k in range(num_centers):

@@ -3,6 +3,7 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_analytic import _seeds
 from tfp_analytic.bijectors.cubic_conjugation import CubicConjugation
 from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
 from tfp_analytic.bijectors.stack import spread_raw_init
@@ -87,7 +88,7 @@ class ZeroModeBijector(tfb.Bijector):
       if radial_bijector is None:
         self._raw_params = tf.Variable(
             spread_raw_init(family, num_members,
-                            tfp.random.sanitize_seed(seed), dtype=dtype),
+                            _seeds.stateless_seed(seed), dtype=dtype),
             name='raw_params')
       super().__init__(
           forward_min_event_ndims=2,
