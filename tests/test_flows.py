@@ -2,10 +2,16 @@
 samples and evaluates densities eagerly and under XLA, in float32 and float64.
 """
 
+import functools
+import importlib
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 
+from tfp_analytic import bijectors as tfab
 from tfp_analytic import flows
 from tfp_analytic import train
 from tfp_analytic.flows import autoregressive
@@ -248,6 +254,15 @@ def test_log_prob_is_not_stale_after_an_update(name):
     v.assign_add(0.05 * tf.random.stateless_normal(v.shape, (12, 13)))
   np.testing.assert_allclose(flow.log_prob(x), flow.log_prob(tf.identity(x)),
                              rtol=1e-6, atol=1e-6)
+  # A log-det asked for on its own, after another update.
+  event_ndims = len(flow.event_shape)
+  flow.bijector.inverse_log_det_jacobian(x, event_ndims)
+  for v in flow.trainable_variables:
+    v.assign_add(0.05 * tf.random.stateless_normal(v.shape, (14, 15)))
+  np.testing.assert_allclose(
+      flow.bijector.inverse_log_det_jacobian(x, event_ndims),
+      flow.bijector.inverse_log_det_jacobian(tf.identity(x), event_ndims),
+      rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize('angular', [None, 'fourier', 'mlp'])
@@ -273,3 +288,58 @@ def test_an_int_seed_gives_the_same_flow():
     for a, b in zip(first.trainable_variables, second.trainable_variables):
       if 'kernel' not in a.name:
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_a_family_class_is_a_transform():
+  by_class = flows.get_transform(tfab.CubicRational, num_members=2)
+  by_name = flows.get_transform('cubic_rational', num_members=2)
+  assert by_class.num_raw_params == by_name.num_raw_params
+  raw = 0.3 * tf.random.stateless_normal([5, by_name.num_raw_params], (1, 2))
+  x = tf.linspace(-2., 2., 5)
+  np.testing.assert_array_equal(by_class.from_raw(raw).forward(x),
+                                by_name.from_raw(raw).forward(x))
+  for flow in (flows.coupling_flow(2, tfab.CubicRational, **_SMALL),
+               flows.autoregressive_flow(2, tfab.SinhConjugation, **_SMALL),
+               flows.radial_flow(2, num_centers=2,
+                                 transform=tfab.CubicConjugation, seed=0)):
+    x = flow.sample(3, seed=(1, 2))
+    np.testing.assert_allclose(flow.log_prob(x),
+                               flow.distribution.log_prob(x), atol=1e-5)
+  with pytest.raises(TypeError, match='analytic family class'):
+    flows.get_transform(tfab.CubicRational(0., 1., 1.))
+
+
+def _bijectors_in(bijector):
+  yield bijector
+  for inner in (getattr(bijector, 'bijectors', None) or
+                [getattr(bijector, 'bijector', None)]):
+    if isinstance(inner, tfp.bijectors.Bijector):
+      yield from _bijectors_in(inner)
+
+
+def _resolve(path):
+  module, _, name = path.rpartition('.')
+  while module:
+    try:
+      return functools.reduce(getattr, name.split('.'),
+                              importlib.import_module(module))
+    except ModuleNotFoundError:
+      module, _, outer = module.rpartition('.')
+      name = f'{outer}.{name}'
+  raise AssertionError(path)
+
+
+@pytest.mark.parametrize('name', list(FLOWS))
+def test_bijector_reprs_name_an_importable_path(built, name):
+  # TFP writes every bijector as `tfp.bijectors.<ClassName>`; ours must name
+  # where they live (`tfp.bijectors.CubicRational` does not exist).
+  bijectors = [b for b in _bijectors_in(built(name, tf.float32).bijector)
+               if type(b).__module__.startswith('tfp_analytic')]
+  assert bijectors
+  bijectors.append(tfab.CubicRational(0., 1., 1.))
+  for bijector in bijectors:
+    for text in (repr(bijector), str(bijector)):
+      path = re.match(r'<?([\w.]+)', text).group(1)
+      assert isinstance(bijector, _resolve(path)), text
+  assert repr(bijectors[-1]).startswith(
+      '<tfp_analytic.bijectors.CubicRational ')

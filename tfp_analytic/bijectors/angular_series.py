@@ -14,9 +14,9 @@ class AngularSeries(tf.Module):
   """`q(u) = C b(u)`: outputs linear in the basis functions `b` of a direction.
 
   The coefficient matrix `C` (shape `[num_outputs, num_basis]`) is a
-  `tf.Variable` learned directly (MATH.md §3.3); `basis_fn` maps unit vectors
-  `[..., d]` to `[..., num_basis]` basis values (Fourier modes for `d = 2`,
-  spherical harmonics for `d = 3`). Used as the `raw_fn` of a
+  `tf.Variable` learned directly (docs/math.md#fourierradial); `basis_fn` maps
+  unit vectors `[..., d]` to `[..., num_basis]` basis values (Fourier modes for
+  `d = 2`, spherical harmonics for `d = 3`). Used as the `raw_fn` of a
   `ConditionalRadial`.
 
   #### Example

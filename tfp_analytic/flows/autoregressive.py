@@ -2,8 +2,8 @@
 
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import cache_util
 
+from tfp_analytic.bijectors._repr import ImportablePathRepr
 from tfp_analytic.flows import _common
 from tfp_analytic.flows import networks
 from tfp_analytic.flows import transforms
@@ -49,27 +49,7 @@ class AutoregressiveConditioner(tf.Module):
     return self._transform.from_raw(self.network(y))
 
 
-class _FreshAttrsCache(cache_util.BijectorCacheWithGreedyAttrs):
-  """A greedy-attribute cache that forgets the attributes of dead results.
-
-  TFP keys a result and its attributes (the log-det) by the input tensor and
-  drops the result once nothing refers to it, but keeps the attributes for
-  as long as the input lives. A log-det read from them after an optimizer
-  step belongs to the old weights: `log_prob(x)` of one `x` before and after
-  an update mixed old and new values (the IAF, whose forward pass stores no
-  log-det of its own). Attributes whose result has died are cleared here, so
-  the next call computes them anew with the current weights; while the
-  result lives (within one `log_prob`) they are reused as before.
-  """
-
-  def _get_or_create_edge(self, input, forward_name, kwargs):  # pylint: disable=redefined-builtin
-    edge = super()._get_or_create_edge(input, forward_name, kwargs)
-    if edge.output_ref is not None and not edge.output_ref.alive:
-      edge.attributes.clear()
-    return edge
-
-
-class _AutoregressiveLayer(tfb.MaskedAutoregressiveFlow):
+class _AutoregressiveLayer(ImportablePathRepr, tfb.MaskedAutoregressiveFlow):
   """`tfb.MaskedAutoregressiveFlow` whose density direction is one pass.
 
   TFP's MAF runs its network once for `inverse` and again for the inverse
@@ -79,7 +59,7 @@ class _AutoregressiveLayer(tfb.MaskedAutoregressiveFlow):
   own loop of `d` passes.
   """
 
-  _cache = _FreshAttrsCache(
+  _cache = _common.FreshAttrsCache(
       forward_name='_augmented_forward', inverse_name='_augmented_inverse')
 
   def _augmented_forward(self, x, **condition_kwargs):
@@ -104,10 +84,10 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
   """A masked autoregressive flow (or its inverse) from `N(0, I)`.
 
   Each layer transforms coordinate i by `transform`, with raw parameters from
-  a MADE on the coordinates before it (MATH.md §4); the order reverses from
-  one layer to the next (the MADE's `input_order`, so no permutation is
-  needed). The MADE output layers start at zero, so the flow starts at the
-  identity.
+  a MADE on the coordinates before it
+  (docs/math.md#coupling-and-autoregressive-flows); the order reverses from one
+  layer to the next (the MADE's `input_order`, so no permutation is needed). The
+  MADE output layers start at zero, so the flow starts at the identity.
 
   With `inverse=False` (MAF) `log_prob` costs one network pass per layer and
   sampling `event_size` passes; `inverse=True` (IAF) swaps the two, for fast
@@ -120,7 +100,8 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
     event_size: Python `int`, the dimension.
     transform: `'cubic_rational'`, `'sinh_conjugation'`,
       `'cubic_conjugation'`, `'affine'`, `'spline'`, names joined by `'+'`,
-      or a `transforms.Transform`.
+      an analytic family class (`tfab.CubicRational`) or a
+      `transforms.Transform`.
     num_members: Python `int`, bijections per analytic stack.
     num_layers: Python `int`, autoregressive layers.
     hidden_units: hidden widths of each MADE.

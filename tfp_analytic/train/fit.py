@@ -37,8 +37,22 @@ _FIT_ARGS_DOC = """
       interrupted), and a later call resumes from the latest checkpoint, up to
       `num_steps` steps in all.
     checkpoint_every: Python `int`.
-    progress: Python `bool`, show a `tqdm` progress bar.
+    progress: Python `bool`, show a `tqdm` progress bar (only where stderr
+      is a terminal, or in a notebook: in logs and CI it stays off).
 """
+
+
+def _progress_bar(total, initial, description):
+  """A `tqdm` bar in a terminal or a notebook; none in logs and CI.
+
+  A terminal bar redraws itself in place; written to a file or a CI log it
+  becomes one line per refresh. `disable=None` turns it off where stderr is
+  not a terminal. A notebook's widget bar is kept.
+  """
+  from tqdm import notebook  # pylint: disable=g-import-not-at-top
+  from tqdm.auto import tqdm  # pylint: disable=g-import-not-at-top
+  return tqdm(total=total, initial=initial, desc=description,
+              disable=False if issubclass(tqdm, notebook.tqdm) else None)
 
 
 def _batch_seeds(seed):
@@ -127,10 +141,7 @@ def _fit(flow, per_example_loss, inputs, num_steps, batch_size, *,
                                          max_to_keep=3)
     checkpoint.restore(manager.latest_checkpoint)
   first = saved = int(step_count.numpy())
-  bar = None
-  if progress:
-    from tqdm.auto import tqdm  # pylint: disable=g-import-not-at-top
-    bar = tqdm(total=num_steps, initial=first, desc=description)
+  bar = _progress_bar(num_steps, first, description) if progress else None
   refresh = max(1, (num_steps - first) // 100)
   history = []
   try:
