@@ -28,6 +28,7 @@ setup(
                  'flows in TensorFlow Probability'),
     long_description=Path(__file__).with_name('README.md').read_text(),
     long_description_content_type='text/markdown',
+    url='https://github.com/tfp-analytic/tfp_analytic',
     packages=find_packages(include=['tfp_analytic', 'tfp_analytic.*']),
     python_requires='>=3.10',
     install_requires=[

@@ -1,4 +1,4 @@
-"""Runs the ```python example of every public docstring of the package.
+"""Runs the ```python examples of public docstrings, README.md and docs/.
 
 Every public class and function documents itself with a runnable example;
 this test keeps those examples working. A line `y  # ==> value` in an example
@@ -7,6 +7,7 @@ is also checked: `y` must be close to `value`.
 
 import importlib
 import inspect
+import pathlib
 import pkgutil
 import re
 
@@ -41,6 +42,13 @@ def _examples():
       yield pytest.param(block, id=f'{name}[{k}]')
 
 
+def _markdown_examples():
+  root = pathlib.Path(__file__).resolve().parent.parent
+  for path in [root / 'README.md', *sorted((root / 'docs').glob('*.md'))]:
+    for k, block in enumerate(_BLOCK.findall(path.read_text())):
+      yield pytest.param(block, id=f'{path.name}[{k}]')
+
+
 def _with_checks(block):
   """Turns `expr  # ==> value` lines into assertions."""
   lines = []
@@ -66,6 +74,13 @@ def _check(actual, expected):
 @pytest.mark.parametrize('block', list(_examples()))
 def test_docstring_example_runs(block):
   exec(compile(_with_checks(block), '<docstring>', 'exec'),  # pylint: disable=exec-used
+       {'_check': _check})
+
+
+@pytest.mark.parametrize('block', list(_markdown_examples()))
+def test_markdown_example_runs(block):
+  # The README's and docs/' ```python blocks are user recipes: they must run.
+  exec(compile(_with_checks(block), '<markdown>', 'exec'),  # pylint: disable=exec-used
        {'_check': _check})
 
 

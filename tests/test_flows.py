@@ -2,14 +2,21 @@
 samples and evaluates densities eagerly and under XLA, in float32 and float64.
 """
 
+import functools
+import importlib
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 
+from tfp_analytic import bijectors as tfab
 from tfp_analytic import flows
 from tfp_analytic import train
 from tfp_analytic.flows import autoregressive
 from tfp_analytic.flows import coupling
+from tfp_analytic.flows import radial
 
 _SMALL = dict(num_layers=2, hidden_units=(16,))
 
@@ -236,15 +243,7 @@ def test_inverted_transform_runs_the_stack_backwards(name):
   assert np.all(np.isfinite(flow.log_prob(flow.sample(4, seed=(1, 2)))))
 
 
-_STALE_IAF = pytest.mark.xfail(strict=True, reason=(
-    'known bug: the IAF layer caches its forward pass by input tensor and '
-    'network, so a reused input after an update mixes old and new values; '
-    'keying the cache by variable values also breaks the one-pass log_prob'))
-
-
-@pytest.mark.parametrize('name', [
-    pytest.param(n, marks=_STALE_IAF) if n.startswith('iaf') else n
-    for n in FLOWS])
+@pytest.mark.parametrize('name', list(FLOWS))
 def test_log_prob_is_not_stale_after_an_update(name):
   # TFP caches bijector results by input tensor; reusing one tensor across
   # an optimizer step must not return values of the old parameters.
@@ -255,3 +254,92 @@ def test_log_prob_is_not_stale_after_an_update(name):
     v.assign_add(0.05 * tf.random.stateless_normal(v.shape, (12, 13)))
   np.testing.assert_allclose(flow.log_prob(x), flow.log_prob(tf.identity(x)),
                              rtol=1e-6, atol=1e-6)
+  # A log-det asked for on its own, after another update.
+  event_ndims = len(flow.event_shape)
+  flow.bijector.inverse_log_det_jacobian(x, event_ndims)
+  for v in flow.trainable_variables:
+    v.assign_add(0.05 * tf.random.stateless_normal(v.shape, (14, 15)))
+  np.testing.assert_allclose(
+      flow.bijector.inverse_log_det_jacobian(x, event_ndims),
+      flow.bijector.inverse_log_det_jacobian(tf.identity(x), event_ndims),
+      rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize('angular', [None, 'fourier', 'mlp'])
+def test_an_int_seed_gives_the_same_radial_layers(angular):
+  def values(seed):
+    layers = radial.radial_layers(2, num_centers=2, num_members=2,
+                                  angular=angular, hidden_units=(4,),
+                                  seed=seed)
+    # The dense networks' hidden kernels draw from Keras, not from `seed`.
+    return [v.numpy() for layer in layers for v in layer.trainable_variables
+            if 'kernel' not in v.name]
+
+  for first, second in zip(values(7), values(7)):
+    np.testing.assert_array_equal(first, second)
+  assert any(np.any(a != b) for a, b in zip(values(7), values(8)))
+
+
+def test_an_int_seed_gives_the_same_flow():
+  for build in (lambda: flows.radial_flow(2, num_centers=2, seed=3),
+                lambda: flows.lattice_flow(4, num_layers=2, zero_mode=True,
+                                           seed=3)):
+    first, second = build(), build()
+    for a, b in zip(first.trainable_variables, second.trainable_variables):
+      if 'kernel' not in a.name:
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_a_family_class_is_a_transform():
+  by_class = flows.get_transform(tfab.CubicRational, num_members=2)
+  by_name = flows.get_transform('cubic_rational', num_members=2)
+  assert by_class.num_raw_params == by_name.num_raw_params
+  raw = 0.3 * tf.random.stateless_normal([5, by_name.num_raw_params], (1, 2))
+  x = tf.linspace(-2., 2., 5)
+  np.testing.assert_array_equal(by_class.from_raw(raw).forward(x),
+                                by_name.from_raw(raw).forward(x))
+  for flow in (flows.coupling_flow(2, tfab.CubicRational, **_SMALL),
+               flows.autoregressive_flow(2, tfab.SinhConjugation, **_SMALL),
+               flows.radial_flow(2, num_centers=2,
+                                 transform=tfab.CubicConjugation, seed=0)):
+    x = flow.sample(3, seed=(1, 2))
+    np.testing.assert_allclose(flow.log_prob(x),
+                               flow.distribution.log_prob(x), atol=1e-5)
+  with pytest.raises(TypeError, match='analytic family class'):
+    flows.get_transform(tfab.CubicRational(0., 1., 1.))
+
+
+def _bijectors_in(bijector):
+  yield bijector
+  for inner in (getattr(bijector, 'bijectors', None) or
+                [getattr(bijector, 'bijector', None)]):
+    if isinstance(inner, tfp.bijectors.Bijector):
+      yield from _bijectors_in(inner)
+
+
+def _resolve(path):
+  module, _, name = path.rpartition('.')
+  while module:
+    try:
+      return functools.reduce(getattr, name.split('.'),
+                              importlib.import_module(module))
+    except ModuleNotFoundError:
+      module, _, outer = module.rpartition('.')
+      name = f'{outer}.{name}'
+  raise AssertionError(path)
+
+
+@pytest.mark.parametrize('name', list(FLOWS))
+def test_bijector_reprs_name_an_importable_path(built, name):
+  # TFP writes every bijector as `tfp.bijectors.<ClassName>`; ours must name
+  # where they live (`tfp.bijectors.CubicRational` does not exist).
+  bijectors = [b for b in _bijectors_in(built(name, tf.float32).bijector)
+               if type(b).__module__.startswith('tfp_analytic')]
+  assert bijectors
+  bijectors.append(tfab.CubicRational(0., 1., 1.))
+  for bijector in bijectors:
+    for text in (repr(bijector), str(bijector)):
+      path = re.match(r'<?([\w.]+)', text).group(1)
+      assert isinstance(bijector, _resolve(path)), text
+  assert repr(bijectors[-1]).startswith(
+      '<tfp_analytic.bijectors.CubicRational ')

@@ -168,3 +168,11 @@ def test_validation_keeps_the_best_weights():
   final = -float(np.mean(flow.log_prob(val_data)))
   np.testing.assert_allclose(final, nll.min(), rtol=1e-5)
   assert result['loss'].shape == (300,)
+
+
+def test_progress_bar_stays_off_where_stderr_is_no_terminal(capfd):
+  # Written to a log file or a CI log, a tqdm bar is one line per refresh.
+  flow = flows.coupling_flow(2, 'affine', num_layers=2, hidden_units=(4,))
+  train.fit_nll(flow, spiral, num_steps=20, batch_size=16,
+                jit_compile=False, progress=True)
+  assert 'it/s' not in capfd.readouterr().err

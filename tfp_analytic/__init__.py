@@ -7,6 +7,11 @@ Normalizing Flows*, as TensorFlow Probability bijectors and flows:
 and `tfp_analytic.train` (training loops, Keras, export).
 """
 
+from tfp_analytic import _startup
+
+_startup.import_tensorflow()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_analytic import bijectors
 from tfp_analytic import flows
 from tfp_analytic import lattice

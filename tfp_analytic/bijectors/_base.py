@@ -6,10 +6,13 @@ import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import tensor_util
 
+from tfp_analytic.bijectors._repr import ImportablePathRepr
+
 __all__ = ['AnalyticBijector']
 
 
-class AnalyticBijector(tfp.bijectors.AutoCompositeTensorBijector):
+class AnalyticBijector(ImportablePathRepr,
+                       tfp.bijectors.AutoCompositeTensorBijector):
   """Base of the scalar analytic bijections (event_ndims = 0, increasing).
 
   Subclasses set `raw_param_names` (the constructor's parameters, in the

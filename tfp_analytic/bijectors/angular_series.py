@@ -3,6 +3,7 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_analytic import _seeds
 from tfp_analytic.bijectors.conditional_radial import ConditionalRadial
 from tfp_analytic.bijectors.stack import spread_raw_init
 
@@ -13,9 +14,9 @@ class AngularSeries(tf.Module):
   """`q(u) = C b(u)`: outputs linear in the basis functions `b` of a direction.
 
   The coefficient matrix `C` (shape `[num_outputs, num_basis]`) is a
-  `tf.Variable` learned directly (MATH.md §3.3); `basis_fn` maps unit vectors
-  `[..., d]` to `[..., num_basis]` basis values (Fourier modes for `d = 2`,
-  spherical harmonics for `d = 3`). Used as the `raw_fn` of a
+  `tf.Variable` learned directly (docs/math.md#fourierradial); `basis_fn` maps
+  unit vectors `[..., d]` to `[..., num_basis]` basis values (Fourier modes for
+  `d = 2`, spherical harmonics for `d = 3`). Used as the `raw_fn` of a
   `ConditionalRadial`.
 
   #### Example
@@ -81,7 +82,7 @@ def near_identity_coefficients(family, num_members, num_basis, dtype, seed):
     `Tensor` of shape `[num_members * family.num_raw_params, num_basis]`.
   """
   constant_seed, angular_seed = tfp.random.split_seed(
-      tfp.random.sanitize_seed(seed))
+      _seeds.stateless_seed(seed))
   constant = spread_raw_init(family, num_members, constant_seed, dtype=dtype)
   angular = 0.01 * tf.random.stateless_normal(
       [num_members * family.num_raw_params, num_basis - 1],

@@ -26,7 +26,8 @@ def _unit_direction(w, r):
 
 
 class ConditionalRadial(_RadialBase):
-  """Radial flow whose radial map depends on the direction (MATH.md §3.2).
+  """Radial flow whose radial map depends on the direction
+  (docs/math.md#conditionalradial).
 
   As `RadialFlow`, with `w = exp(s) (x - c)`, `r = |w|`:
 

@@ -52,7 +52,8 @@ def _direction_of_angle(theta):
 
 
 class FourierRadial(_SeriesRadial):
-  """2-D radial flow with angle-dependent radial map (MATH.md §3.3).
+  """2-D radial flow with angle-dependent radial map
+  (docs/math.md#fourierradial).
 
   A `ConditionalRadial` (d = 2) whose raw parameters are truncated Fourier
   series in the angle `t` of the scaled direction `w / |w|`,
@@ -67,9 +68,10 @@ class FourierRadial(_SeriesRadial):
   it is the angle-independent `RadialFlow.from_raw(family, coefficients[:, 0],
   center, log_scale)`.
 
-  Initialisation is near the identity with spread members (MATH.md §1.4):
-  the constant terms of the `loc` raws `~ N(0, 1)`, everything else
-  `~ N(0, 0.01^2)`; `center` and `log_scale` default to 0.
+  Initialisation is near the identity with spread members
+  (docs/math.md#spread-initialisation): the constant terms of the `loc` raws
+  `~ N(0, 1)`, everything else `~ N(0, 0.01^2)`; `center` and `log_scale`
+  default to 0.
 
   For plots: `coefficients_by_param()` gives the coefficients of every raw
   number, `params_at_angle(t)` the valid parameters at angles `t`, and

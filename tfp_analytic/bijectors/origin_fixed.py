@@ -4,6 +4,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import parameter_properties
 
+from tfp_analytic.bijectors._repr import ImportablePathRepr
 from tfp_analytic.bijectors.stack import Stack
 
 __all__ = ['OriginFixed', 'origin_fixed_stack']
@@ -11,11 +12,12 @@ __all__ = ['OriginFixed', 'origin_fixed_stack']
 tfb = tfp.bijectors
 
 
-class _OriginFixed(tfb.Bijector):
+class _OriginFixed(ImportablePathRepr, tfb.Bijector):
   """`f(r) = b(r) - b(0)`: the bijection `b` moved so that `f(0) = 0`.
 
-  MATH.md §2. For an increasing bijection `b` of R, `f` is an increasing
-  bijection of R that maps `[0, inf)` onto `[0, inf)`, as the radial map of a
+  docs/math.md#originfixed. For an increasing bijection `b` of R, `f` is an
+  increasing bijection of R that maps `[0, inf)` onto `[0, inf)`, as the radial
+  map of a
   radial flow must. Subtracting a constant leaves the slope alone:
 
     f(r) = b(r) - b(0),   f^{-1}(rho) = b^{-1}(rho + b(0)),   f' = b'.
@@ -118,9 +120,9 @@ def origin_fixed_stack(family, raw, num_members=None, validate_args=False,
                        name=None):
   """N members of `family`, each wrapped in `OriginFixed`, composed.
 
-  The paper fixes the origin member by member (MATH.md §2): each member
-  maps `[0, inf)` onto itself, hence so does the composition. Raw 0 is the
-  identity.
+  The paper fixes the origin member by member (docs/math.md#originfixed): each
+  member maps `[0, inf)` onto itself, hence so does the composition. Raw 0 is
+  the identity.
 
   Args:
     family: an analytic bijector class (`CubicRational`, ...).

@@ -1,4 +1,5 @@
-"""Maps from unconstrained raw numbers to valid parameters (MATH.md §1.4).
+"""Maps from unconstrained raw numbers to valid parameters
+(docs/math.md#raw-parametrization).
 
 Every map sends raw `0` to a chosen neutral value, so that a conditioner whose
 last layer starts at zero starts a flow at the identity. Each function takes a

@@ -9,6 +9,7 @@ from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import tensor_util
 
+from tfp_analytic.bijectors._repr import ImportablePathRepr
 from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
 
 __all__ = ['RadialFlow']
@@ -42,9 +43,9 @@ def _slope_and_ratio(f, r, rho):
 
   whose error (about `eps^(2/3)`) balances the cancellation of the direct
   quotient (about `eps / r = eps^(2/3)`) at the switch. At `r = 0` it gives
-  `f'(0)` exactly, so that the log-det is `d log f'(0)` (MATH.md §3.1). Every
-  branch that is not selected sees a harmless input (double `where`), so that
-  gradients stay finite.
+  `f'(0)` exactly, so that the log-det is `d log f'(0)`
+  (docs/math.md#radial-flows). Every branch that is not selected sees a harmless
+  input (double `where`), so that gradients stay finite.
 
   Args:
     f: scalar bijector with `f(0) = 0`, batch shape broadcasting with `r`.
@@ -68,8 +69,10 @@ def _slope_and_ratio(f, r, rho):
   return log_slope, ratio, log_ratio
 
 
-class _RadialBase(tfb.Bijector):
-  """The radial map of MATH.md §3.1 for a radial bijection chosen per point.
+class _RadialBase(ImportablePathRepr, tfb.Bijector):
+  """The radial map for a radial bijection chosen per point.
+
+  The formulas are in docs/math.md#radial-flows.
 
   Subclasses call `_store_location(center, log_scale)` in `__init__` and
   implement `_radial_bijector_for(w, r)`, the scalar bijector `f` (with `f(0) = 0`) that
@@ -124,7 +127,7 @@ class _RadialBase(tfb.Bijector):
       forward_name='_forward_and_log_det', inverse_name='_inverse_and_log_det')
 
   def _forward_and_log_det(self, x):
-    """`(y, {'ildj': -log|det J(x)|})` (MATH.md §3.1)."""
+    """`(y, {'ildj': -log|det J(x)|})` (docs/math.md#radial-flows)."""
     center, log_scale, w = self._scaled(x)
     r = _radius(w)
     f = self._radial_bijector_for(w, r)
@@ -172,7 +175,8 @@ class _RadialBase(tfb.Bijector):
 class _RadialFlow(_RadialBase):
   """Radial flow about a center: `y = c + exp(-s) (f(r) / r) w`.
 
-  MATH.md §3.1. With `w = exp(s) * (x - c)` (elementwise) and `r = |w|`,
+  docs/math.md#radial-flows. With `w = exp(s) * (x - c)` (elementwise) and
+  `r = |w|`,
 
     y = c + exp(-s) * (f(r) / r) * w,
     log|det J| = log f'(r) + (d - 1) * log(f(r) / r),

@@ -16,13 +16,12 @@ class RadialChain(LoopBijector):
   """`K` radial flows applied in sequence by a `tf.while_loop`.
 
   Layer k is `RadialFlow.from_raw(family, raw[k], center[k], log_scale[k],
-  num_members)` (MATH.md §3) and layer 0 acts first, so the chain equals
-  `tfb.Chain([layer_{K-1}, ..., layer_0])`; the log-det is the sum of the
-  layers'. As with `Stack`, the loop body is traced and compiled once:
-  under XLA the training step of an 8-center flow compiled in half the time
-  and memory of the unrolled chain, and a 32-center one no longer needs
-  ~15 GB to compile. The unrolled chain steps faster once compiled (about
-  2x at 8 centers), so it remains the choice for a few centers.
+  num_members)` (docs/math.md#radial-flows) and layer 0 acts first, so the chain
+  equals `tfb.Chain([layer_{K-1}, ..., layer_0])`; the log-det is the sum of the
+  layers'. As with `Stack`, the loop body is traced and compiled once, so XLA
+  compiles a many-center flow in far less time and memory than the unrolled
+  chain; the unrolled chain steps faster once compiled, so it remains the
+  choice for a few centers (benchmarks/README.md).
 
   #### Example
 

@@ -8,6 +8,8 @@ from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import tensor_util
 
+from tfp_analytic.bijectors._repr import ImportablePathRepr
+
 __all__ = ['LoopBijector', 'MAX_UNROLLED', 'Stack', 'apply_in_loop',
            'members_from_raw', 'spread_raw_init', 'stack_from_raw',
            'trainable_stack']
@@ -114,7 +116,8 @@ def apply_in_loop(member_at, n, x, event_ndims, inverse):
   return x, ldj
 
 
-class LoopBijector(tfp.bijectors.AutoCompositeTensorBijector):
+class LoopBijector(ImportablePathRepr,
+                  tfp.bijectors.AutoCompositeTensorBijector):
   """Base of bijectors that run their members once for map and log-det.
 
   Subclasses implement `_run(x, inverse)`, returning the output and the

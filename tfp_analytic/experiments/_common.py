@@ -112,22 +112,29 @@ def grid_2d(extent, size):
 
 
 def plot_densities_2d(log_densities, out, extent, size=120,
-                      name='density.png'):
+                      name='density.png', nll=None):
   """Panels of 2-D densities on one grid, e.g. the target beside each flow.
 
   `log_densities` maps a panel title to a callable from points `[n, 2]` to
-  log-densities `[n]` (a numpy array or tensor).
+  log-densities `[n]` (a numpy array or tensor). `nll`, if given, maps
+  titles to the held-out NLL written under them (for the target: its
+  entropy, the best NLL a model can reach). Every panel has its axes and a
+  colorbar of the density.
   """
   plt = pyplot()
   xs, points = grid_2d(extent, size)
   fig, axes = plt.subplots(1, len(log_densities),
-                           figsize=(2.6 * len(log_densities), 2.8),
-                           squeeze=False)
+                           figsize=(3.3 * len(log_densities), 3.1),
+                           squeeze=False, layout='constrained')
   for ax, (title, log_density) in zip(axes[0], log_densities.items()):
     density = np.exp(np.asarray(log_density(points))).reshape(size, size)
-    ax.imshow(np.nan_to_num(density), origin='lower', cmap='magma',
-              extent=(xs[0], xs[-1], xs[0], xs[-1]))
+    image = ax.imshow(np.nan_to_num(density), origin='lower', cmap='magma',
+                      extent=(xs[0], xs[-1], xs[0], xs[-1]))
+    if nll is not None and title in nll:
+      title = f'{title}\nNLL {nll[title]:.3f}'
     ax.set_title(title, fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set_xlabel('$x_1$')
+    ax.set_ylabel('$x_2$')
+    ax.tick_params(labelsize=7)
+    fig.colorbar(image, ax=ax, shrink=0.8).ax.tick_params(labelsize=7)
   return save_figure(fig, out, name)

@@ -1,10 +1,11 @@
 """1-D multimodal target: stacks of scalar analytic bijections (paper §5.1).
 
 Target `log p~(x) = sin(5x) exp(-5x^2) + a cos(10x) - 0.2 x^4` (`a = 2` by
-default; `--amplitude 0.5` reproduces the paper's curves, EXPERIMENTS.md §1).
-A standard normal pushed through N members of one family, parameters learned
-directly (spread `loc`s), trained by reverse KL. Metrics: ESS on fresh
-samples, and forward KL by quadrature (1-D, so exact up to the grid).
+default; `--amplitude 0.5` reproduces the paper's curves,
+docs/experiments.md#1d). A standard normal pushed through N members of one
+family, parameters learned directly (spread `loc`s), trained by reverse KL.
+Metrics: ESS on fresh samples, and forward KL by quadrature (1-D, so exact up to
+the grid).
 """
 
 import numpy as np
@@ -22,7 +23,7 @@ FAMILIES = {
     'sinh_conjugation': tfab.SinhConjugation,
     'cubic_conjugation': tfab.CubicConjugation,
 }
-PAPER = {  # 3P numbers of the paper's later version (EXPERIMENTS.md §1).
+PAPER = {  # 3P numbers of the paper's later version (docs/experiments.md#1d).
     ('cubic_rational', 27): dict(ess=0.99, forward_kl=3.5e-3),
 }
 _GRID = np.linspace(-4., 4., 16001)  # The target is negligible beyond +-4.

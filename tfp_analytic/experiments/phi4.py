@@ -6,7 +6,7 @@ phi^2 + lam phi^4]` on a periodic L x L lattice, `m2 = -4`. The flow is
 couplings whose ConvNets (2 x 16 channels) parametrize 8 analytic members
 plus an affine map per site (or an affine map / a spline alone).
 
-Two regimes (EXPERIMENTS.md §4-5; lam chosen from our HMC: lam = 5 is
+Two regimes (docs/experiments.md#phi4; lam chosen from our HMC: lam = 5 is
 unimodal with correlation length ~3.6, lam = 3 has two modes at |M| ~ 0.69):
 - unimodal: one run per transform; metric ESS (paper 20 x 20: cubic rational
   39.7 %, cubic 38.9 %, sinh 38.5 %, spline 34.3 %, affine 31.9 %);

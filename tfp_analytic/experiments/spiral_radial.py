@@ -4,9 +4,10 @@ One `FourierRadial` layer about a learnable center (the origin at first),
 its radial map a stack of 9 `SinhConjugation` members whose raw numbers are
 Fourier series of the angle up to the M-th harmonic: 49 / 139 / 229 / 319
 parameters for M = 0..3. Trained by NLL on fresh spiral samples every step,
-at a constant learning rate (EXPERIMENTS.md §2c); `--coupling` adds a
-coupling-flow baseline (§2a settings). Metrics: held-out test NLL and the
-forward KL `NLL - H` with the spiral's entropy `H = -0.855`.
+at a constant learning rate (docs/experiments.md#spiral-radial); `--coupling`
+adds a coupling-flow baseline (docs/experiments.md#spiral-coupling). Metrics:
+held-out test NLL and the forward KL `NLL - H` with the spiral's entropy
+`H = -0.855`.
 Figures: densities vs the target, training curves, the images of concentric
 circles under the flow and the learned parameters as functions of the angle.
 """
@@ -18,11 +19,12 @@ from tfp_analytic import bijectors as tfab
 from tfp_analytic import flows
 from tfp_analytic import train
 from tfp_analytic.experiments import _common
-from tfp_analytic.experiments import _targets
+from tfp_analytic.experiments import targets
 
 tfd = tfp.distributions
 
-# Paper's test NLL (3P numbers, EXPERIMENTS.md §2c); the coupling row is its
+# The paper's test NLL (its later version, docs/experiments.md#spiral-radial);
+# the coupling row is its
 # "radial vs coupling" comparison.
 PAPER_NLL = {0: -0.09, 1: -0.61, 2: -0.69, 3: -0.74}
 PAPER_PARAMETERS = {0: 49, 1: 139, 2: 229, 3: 319}  # 9 sinh members
@@ -72,9 +74,9 @@ def run(args):
                 batch_size=args.batch_size, learning_rate=args.learning_rate,
                 coupling=args.coupling,
                 coupling_learning_rate=args.coupling_learning_rate,
-                test_samples=num_test, entropy=_targets.SPIRAL_ENTROPY)
+                test_samples=num_test, entropy=targets.SPIRAL_ENTROPY)
   out = _common.prepare_output(args, config)
-  test = _targets.spiral_sample(num_test, (args.seed, 12345)).numpy()
+  test = targets.spiral_sample(num_test, (args.seed, 12345)).numpy()
 
   models = {f'M={m}': (fourier_radial_flow(m, args.members, seed=args.seed),
                        dict(learning_rate=args.learning_rate),
@@ -91,15 +93,15 @@ def run(args):
   for name, (flow, schedule, paper_nll, paper_size) in models.items():
     initial = _common.mean_nll(flow, test)
     history = train.fit_nll(
-        flow, _targets.spiral_sample, steps, batch_size=args.batch_size,
+        flow, targets.spiral_sample, steps, batch_size=args.batch_size,
         **_common.fit_options(args), **schedule)
     nll = _common.mean_nll(flow, test)
     results[name] = dict(
         parameters=_common.num_parameters(flow), initial_test_nll=initial,
-        test_nll=nll, forward_kl=nll - _targets.SPIRAL_ENTROPY,
+        test_nll=nll, forward_kl=nll - targets.SPIRAL_ENTROPY,
         paper=None if paper_nll is None else dict(
             test_nll=paper_nll,
-            forward_kl=paper_nll - _targets.SPIRAL_ENTROPY,
+            forward_kl=paper_nll - targets.SPIRAL_ENTROPY,
             **({} if paper_size is None else dict(parameters=paper_size))))
     histories[name] = history['loss']
     print(f'{name}: {results[name]["parameters"]} parameters, test NLL '
@@ -107,11 +109,13 @@ def run(args):
 
   _common.write_metrics(out, results)
   _common.plot_training_curves(histories, out, ylabel='NLL')
-  densities = {'target': _targets.spiral_log_prob}
+  densities = {'target': targets.spiral_log_prob}
   densities.update({name: _common.traced_log_prob(flow)
                     for name, (flow, *_) in models.items()})
+  nll = {name: result['test_nll'] for name, result in results.items()}
   _common.plot_densities_2d(densities, out, extent=1.,
-                            size=60 if args.quick else 150)
+                            size=60 if args.quick else 150,
+                            nll=dict(nll, target=targets.SPIRAL_ENTROPY))
   radial = {name: flow for name, (flow, *_) in models.items()
             if name.startswith('M=')}
   _plot_circles(radial, out)
@@ -145,8 +149,8 @@ def _plot_coefficients(bijector, out):
   plt = _common.pyplot()
   theta = np.linspace(-np.pi, np.pi, 361).astype(np.float32)
   params = bijector.params_at_angle(theta)
-  fig, axes = plt.subplots(1, len(params), figsize=(2.6 * len(params), 2.6),
-                           squeeze=False)
+  fig, axes = plt.subplots(1, len(params), figsize=(3.0 * len(params), 3.0),
+                           squeeze=False, layout='constrained')
   for ax, (name, value) in zip(axes[0], params.items()):
     ax.plot(theta, np.asarray(value), lw=1.)
     ax.set_title(name, fontsize=9)

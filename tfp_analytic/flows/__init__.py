@@ -10,9 +10,17 @@ flow = flows.coupling_flow(2, transform='cubic_conjugation', num_members=3,
 x = flow.sample(8, seed=(0, 1))
 flow.log_prob(x).shape  # ==> [8]
 ```
+
+The conditioners (`CouplingConditioner`, `AutoregressiveConditioner`) also
+work as `bijector_fn` of TFP's own `tfb.RealNVP` and
+`tfb.MaskedAutoregressiveFlow`: see "Inside TFP's own flows" in the README.
 """
 
+from tfp_analytic.flows import networks
+from tfp_analytic.flows.autoregressive import AutoregressiveConditioner
 from tfp_analytic.flows.autoregressive import autoregressive_flow
+from tfp_analytic.flows.coupling import CouplingConditioner
+from tfp_analytic.flows.coupling import CouplingLayer
 from tfp_analytic.flows.coupling import coupling_flow
 from tfp_analytic.flows.hybrid import hybrid_flow
 from tfp_analytic.flows.lattice import lattice_flow
@@ -24,6 +32,9 @@ from tfp_analytic.flows.transforms import get_transform
 
 __all__ = [
     'ANALYTIC_FAMILIES',
+    'AutoregressiveConditioner',
+    'CouplingConditioner',
+    'CouplingLayer',
     'TRANSFORM_NAMES',
     'Transform',
     'autoregressive_flow',

@@ -2,8 +2,8 @@
 
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import cache_util
 
+from tfp_analytic.bijectors._repr import ImportablePathRepr
 from tfp_analytic.flows import _common
 from tfp_analytic.flows import networks
 from tfp_analytic.flows import transforms
@@ -49,7 +49,7 @@ class AutoregressiveConditioner(tf.Module):
     return self._transform.from_raw(self.network(y))
 
 
-class _AutoregressiveLayer(tfb.MaskedAutoregressiveFlow):
+class _AutoregressiveLayer(ImportablePathRepr, tfb.MaskedAutoregressiveFlow):
   """`tfb.MaskedAutoregressiveFlow` whose density direction is one pass.
 
   TFP's MAF runs its network once for `inverse` and again for the inverse
@@ -59,7 +59,7 @@ class _AutoregressiveLayer(tfb.MaskedAutoregressiveFlow):
   own loop of `d` passes.
   """
 
-  _cache = cache_util.BijectorCacheWithGreedyAttrs(
+  _cache = _common.FreshAttrsCache(
       forward_name='_augmented_forward', inverse_name='_augmented_inverse')
 
   def _augmented_forward(self, x, **condition_kwargs):
@@ -84,10 +84,10 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
   """A masked autoregressive flow (or its inverse) from `N(0, I)`.
 
   Each layer transforms coordinate i by `transform`, with raw parameters from
-  a MADE on the coordinates before it (MATH.md §4); the order reverses from
-  one layer to the next (the MADE's `input_order`, so no permutation is
-  needed). The MADE output layers start at zero, so the flow starts at the
-  identity.
+  a MADE on the coordinates before it
+  (docs/math.md#coupling-and-autoregressive-flows); the order reverses from one
+  layer to the next (the MADE's `input_order`, so no permutation is needed). The
+  MADE output layers start at zero, so the flow starts at the identity.
 
   With `inverse=False` (MAF) `log_prob` costs one network pass per layer and
   sampling `event_size` passes; `inverse=True` (IAF) swaps the two, for fast
@@ -100,7 +100,8 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
     event_size: Python `int`, the dimension.
     transform: `'cubic_rational'`, `'sinh_conjugation'`,
       `'cubic_conjugation'`, `'affine'`, `'spline'`, names joined by `'+'`,
-      or a `transforms.Transform`.
+      an analytic family class (`tfab.CubicRational`) or a
+      `transforms.Transform`.
     num_members: Python `int`, bijections per analytic stack.
     num_layers: Python `int`, autoregressive layers.
     hidden_units: hidden widths of each MADE.

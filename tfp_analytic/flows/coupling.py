@@ -2,8 +2,8 @@
 
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import cache_util
 
+from tfp_analytic.bijectors._repr import ImportablePathRepr
 from tfp_analytic.flows import _common
 from tfp_analytic.flows import networks
 from tfp_analytic.flows import transforms
@@ -53,7 +53,7 @@ class CouplingConditioner(tf.Module):
     return self._transform.from_raw(raw)
 
 
-class CouplingLayer(tfb.RealNVP):
+class CouplingLayer(ImportablePathRepr, tfb.RealNVP):
   """`tfb.RealNVP` that evaluates its conditioner once per direction.
 
   TFP's `RealNVP` calls `bijector_fn` separately for the map and for its
@@ -79,7 +79,7 @@ class CouplingLayer(tfb.RealNVP):
   ```
   """
 
-  _cache = cache_util.BijectorCacheWithGreedyAttrs(
+  _cache = _common.FreshAttrsCache(
       forward_name='_augmented_forward', inverse_name='_augmented_inverse')
 
   def __init__(self, *args, event_size=None, **kwargs):
@@ -201,15 +201,17 @@ def coupling_flow(event_size, transform='cubic_rational', num_members=4,
 
   Each layer maps the active half of the coordinates through `transform`
   (e.g. a stack of `num_members` analytic bijections), with raw parameters
-  from a dense conditioner on the passive half (P §4.1, MATH.md §4). The
-  conditioners' output layers start at zero, so the flow starts at the
-  identity: `log_prob` equals the standard normal's.
+  from a dense conditioner on the passive half
+  (docs/math.md#coupling-and-autoregressive-flows). The conditioners' output
+  layers start at zero, so the flow starts at the identity: `log_prob` equals
+  the standard normal's.
 
   Args:
     event_size: Python `int >= 2`, the dimension.
     transform: `'cubic_rational'`, `'sinh_conjugation'`,
       `'cubic_conjugation'`, `'affine'`, `'spline'`, names joined by `'+'`,
-      or a `transforms.Transform`.
+      an analytic family class (`tfab.CubicRational`) or a
+      `transforms.Transform`.
     num_members: Python `int`, bijections per analytic stack.
     num_layers: Python `int`, coupling layers.
     hidden_units: hidden widths of each conditioner.

@@ -25,7 +25,7 @@ def hybrid_flow(event_size, num_centers=4, radial_transform='cubic_conjugation',
   Args:
     event_size: Python `int >= 2`.
     num_centers: Python `int`, radial layers.
-    radial_transform: analytic family name of the radial stacks.
+    radial_transform: analytic family (name or class) of the radial stacks.
     radial_members: Python `int`, bijections per radial stack.
     angular: `None`, `'fourier'` (d = 2) or `'mlp'`, as in `radial_flow`.
     num_modes: Python `int`, highest harmonic for `angular='fourier'`.

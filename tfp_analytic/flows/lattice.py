@@ -1,4 +1,4 @@
-"""Flows for fields on a periodic 2-D lattice (P §5.5, MATH.md §5)."""
+"""Flows for fields on a periodic 2-D lattice (docs/math.md#lattice)."""
 
 import numpy as np
 import tensorflow as tf
@@ -89,8 +89,8 @@ def lattice_flow(lattice_size, transform='cubic_rational+affine',
 
   Sampling maps `N(0, I)` through (1) `FourierScaling`, a learnable scale per
   orbit of momenta; (2) optionally a `ZeroModeBijector` that reshapes the
-  distribution of the mean (for the bimodal phase, P §5.5.2); (3)
-  `num_layers` checkerboard couplings: each updates one sublattice with
+  distribution of the mean (for the bimodal phase, docs/experiments.md#phi4);
+  (3) `num_layers` checkerboard couplings: each updates one sublattice with
   `transform`, raw parameters from a periodic ConvNet on the other
   sublattice, the parity alternating. The defaults are the paper's: 8
   analytic bijections and an affine map per site, ConvNets of two hidden

@@ -2,10 +2,10 @@
 
 Every conditioner here outputs exactly zero at initialisation, whatever its
 input, so that a flow built on raw-0-is-identity transforms starts at the
-identity (MATH.md §4). The hidden layers keep their usual random
-initialisation, so gradients reach them as soon as the output layer moves.
-All networks are `tf_keras` (Keras 2) models, built eagerly with the flow's
-dtype, so their variables exist right after construction.
+identity (docs/math.md#coupling-and-autoregressive-flows). The hidden layers
+keep their usual random initialisation, so gradients reach them as soon as the
+output layer moves. All networks are `tf_keras` (Keras 2) models, built eagerly
+with the flow's dtype, so their variables exist right after construction.
 """
 
 import tensorflow as tf
@@ -157,7 +157,8 @@ def conv_network(lattice_shape, in_channels, out_channels,
   """A periodic convolutional network on an `H x W` lattice.
 
   Every convolution sees circularly padded input, so the network commutes
-  with lattice translations (the paper's conditioner for φ⁴, P §5.5).
+  with lattice translations (the paper's conditioner for φ⁴,
+  docs/experiments.md#phi4).
 
   Args:
     lattice_shape: `(H, W)`.

@@ -1,9 +1,10 @@
-"""Multi-center radial flows (P §4.3-4.5, MATH.md §3)."""
+"""Multi-center radial flows (docs/math.md#radial-flows)."""
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_analytic import _seeds
 from tfp_analytic import bijectors as tfab
 from tfp_analytic.bijectors.conditional_radial import ConditionalRadial
 from tfp_analytic.bijectors.fourier_radial import FourierRadial
@@ -63,6 +64,10 @@ class _ConstantRaw(tf.Module):
 
 
 def _family(transform):
+  """The analytic family class of a name (or of the class itself)."""
+  if isinstance(transform, type) and issubclass(transform,
+                                                tfab.AnalyticBijector):
+    return transform
   family = transforms.ANALYTIC_FAMILIES.get(transform)
   if family is None:
     raise ValueError(
@@ -111,7 +116,7 @@ def radial_layers(event_size, num_centers=8, transform='cubic_conjugation',
     raise ValueError(f'`angular` must be one of {_ANGULAR}; got {angular!r}')
   if angular == 'fourier' and event_size != 2:
     raise ValueError('`angular="fourier"` needs `event_size == 2`')
-  seeds = tfp.random.split_seed(tfp.random.sanitize_seed(seed),
+  seeds = tfp.random.split_seed(_seeds.stateless_seed(seed),
                                 n=3 * num_centers)
   layers = []
   for k in range(num_centers):
@@ -121,7 +126,8 @@ def radial_layers(event_size, num_centers=8, transform='cubic_conjugation',
     log_scale = tf.Variable(log_scale_stddev * tf.random.stateless_normal(
         [event_size], scale_seed, dtype=dtype), name='log_scale')
     # Members spread over the radii by their locs, every shape raw at 0: the
-    # identity, from which a directly learned stack trains well (MATH.md §1.4).
+    # identity, from which a directly learned stack trains well
+    # (docs/math.md#spread-initialisation).
     raw = tfab.spread_raw_init(family, num_members, seed=raw_seed,
                                delta_scale=0., dtype=dtype)
     if angular is None:
@@ -155,25 +161,25 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
 
   Layer k maps `x` to `c_k + exp(-s_k) (f_k(r) / r) w`, `w = exp(s_k)(x - c_k)`,
   `r = |w|`, with `f_k` a stack of `num_members` OriginFixed analytic
-  bijections whose parameters are learned directly (MATH.md §3). One layer
-  only moves mass along rays from its center; chaining centers moves it
-  anywhere. With `angular`, `f_k` also depends on the direction: a Fourier
-  series of the angle (`'fourier'`, d = 2, MATH.md §3.3) or a dense network
-  of the unit direction (`'mlp'`, any d). The paper fits a 5-mode ring with
-  32 centers of 12 cubic conjugations. Without `angular`, the layers run in
-  one `tfab.RadialChain` (a `tf.while_loop`, so XLA compiles one layer);
+  bijections whose parameters are learned directly (docs/math.md#radial-flows).
+  One layer only moves mass along rays from its center; chaining centers moves
+  it anywhere. With `angular`, `f_k` also depends on the direction: a Fourier
+  series of the angle (`'fourier'`, d = 2, docs/math.md#fourierradial) or a
+  dense network of the unit direction (`'mlp'`, any d). The paper fits a 5-mode
+  ring with 32 centers of 12 cubic conjugations. Without `angular`, the layers
+  run in one `tfab.RadialChain` (a `tf.while_loop`, so XLA compiles one layer);
   `radial_layers` gives them as separate bijectors.
 
-  Initialisation (MATH.md §1.4): centers `~ N(0, center_stddev^2)`, log
-  scales `~ N(0, log_scale_stddev^2)`, member locs `~ N(0, 1)` and every
-  other raw number 0, so the flow starts exactly at the identity with its
-  members spread over the radii.
+  Initialisation (docs/math.md#spread-initialisation): centers
+  `~ N(0, center_stddev^2)`, log scales `~ N(0, log_scale_stddev^2)`, member
+  locs `~ N(0, 1)` and every other raw number 0, so the flow starts exactly at
+  the identity with its members spread over the radii.
 
   Args:
     event_size: Python `int`, the dimension.
     num_centers: Python `int`, radial layers.
-    transform: `'cubic_rational'`, `'sinh_conjugation'` or
-      `'cubic_conjugation'`.
+    transform: `'cubic_rational'`, `'sinh_conjugation'`,
+      `'cubic_conjugation'` or an analytic family class.
     num_members: Python `int`, bijections per radial stack.
     angular: `None`, `'fourier'` or `'mlp'`.
     num_modes: Python `int`, highest harmonic for `angular='fourier'`.
@@ -219,7 +225,7 @@ def _radial_chain(event_size, num_centers, transform, num_members,
   """The angle-free layers of `radial_layers` as one `tfab.RadialChain`."""
   family = _family(transform)
   _check_radial_sizes(event_size, num_centers, num_members)
-  seeds = tfp.random.split_seed(tfp.random.sanitize_seed(seed),
+  seeds = tfp.random.split_seed(_seeds.stateless_seed(seed),
                                 n=3 * num_centers)
   raw, center, log_scale = [], [], []
   for k in range(num_centers):

@@ -6,7 +6,8 @@ that a network outputs. A `Transform` bundles how many numbers one coordinate
 takes with the function that builds the bijector from them, so every flow in
 `tfp_analytic.flows` accepts every transform (zuko's design). In all of them,
 **raw 0 is the identity**, which a zero-initialised conditioner output layer
-turns into a flow that starts at the identity (MATH.md §1.4, §4).
+turns into a flow that starts at the identity
+(docs/math.md#raw-parametrization).
 
 | name | raw numbers per coordinate | map |
 |---|---|---|
@@ -151,7 +152,9 @@ def get_transform(transform, num_members=4, max_log_scale=3., spline_bins=8,
 
   Args:
     transform: one of `TRANSFORM_NAMES`, several joined by `'+'` (applied left
-      to right), or a `Transform`, returned unchanged.
+      to right), an analytic family class (`tfab.CubicRational`, or any
+      subclass of `tfab.AnalyticBijector`: a stack of `num_members`), or a
+      `Transform`, returned unchanged.
     num_members: Python `int`, members of each analytic stack.
     max_log_scale: Python `float`, bound of the affine log-scale.
     spline_bins: Python `int`, bins of the spline.
@@ -162,14 +165,15 @@ def get_transform(transform, num_members=4, max_log_scale=3., spline_bins=8,
       so that `log_prob` (a flow's inverse pass) runs the families' forward
       maps, which are cheaper than their inverses (no cubic root, no Newton
       steps). Another model of the same size; for density estimation by NLL
-      it trains faster: a 12-layer CubicRational coupling step compiled in
-      18 s instead of 40 s and stepped 1.2x faster with half the memory.
+      it trains faster and compiles in less time and memory
+      (benchmarks/README.md).
 
   Returns:
     A `Transform`.
 
   Raises:
     ValueError: for an unknown name or a non-positive setting.
+    TypeError: for a `transform` of another type.
 
   #### Example
 
@@ -181,6 +185,17 @@ def get_transform(transform, num_members=4, max_log_scale=3., spline_bins=8,
   bijector = t.from_raw(tf.zeros([5, t.num_raw_params]))
   bijector.forward(tf.ones([5]))  # ==> [1.] * 5
   ```
+
+  A family class works wherever a name does:
+
+  ```python
+  from tfp_analytic import bijectors as tfab
+  from tfp_analytic import flows
+  t = flows.get_transform(tfab.SinhConjugation, num_members=3)
+  t.num_raw_params  # ==> 15
+  flow = flows.coupling_flow(2, tfab.CubicRational, num_members=2,
+                             num_layers=2, hidden_units=(8,))
+  ```
   """
   if isinstance(transform, Transform):
     return transform
@@ -190,6 +205,12 @@ def get_transform(transform, num_members=4, max_log_scale=3., spline_bins=8,
                       ('spline_bound', spline_bound)]:
     if not value > 0:
       raise ValueError(f'`{name}` must be positive, got {value}')
+  if isinstance(transform, type) and issubclass(transform,
+                                                tfab.AnalyticBijector):
+    return _analytic(transform, num_members, invert)
+  if not isinstance(transform, str):
+    raise TypeError(f'`transform` must be a name, an analytic family class '
+                    f'or a `Transform`; got {transform!r}')
   opts = dict(max_log_scale=max_log_scale, spline_bins=spline_bins,
               spline_bound=spline_bound, invert=invert)
   names = transform.split('+')

@@ -1,4 +1,5 @@
-"""Pieces for phi^4 theory on a periodic two-dimensional lattice (MATH.md §5).
+"""Pieces for phi^4 theory on a periodic two-dimensional lattice
+(docs/math.md#lattice).
 
 ```python
 import tensorflow as tf

@@ -1,4 +1,4 @@
-"""The phi^4 lattice action and the magnetization (MATH.md §5)."""
+"""The phi^4 lattice action and the magnetization (docs/math.md#lattice)."""
 
 import tensorflow as tf
 
@@ -12,7 +12,7 @@ def phi4_action(phi, m2=-4., lam=5.):
                      + m2 phi(x)^2 + lam phi(x)^4 ],
 
   with periodic boundaries over the last two axes; the target density is
-  `exp(-S)` (MATH.md §5; no factor 1/2 on the kinetic term).
+  `exp(-S)` (docs/math.md#lattice; no factor 1/2 on the kinetic term).
 
   Args:
     phi: float `Tensor` of shape `[..., L1, L2]`.

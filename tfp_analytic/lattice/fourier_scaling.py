@@ -4,6 +4,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_analytic.bijectors._repr import ImportablePathRepr
+
 __all__ = ['FourierScaling', 'momentum_orbits']
 
 tfb = tfp.bijectors
@@ -48,11 +50,11 @@ def momentum_orbits(lattice_shape):
   return orbit_index.reshape(size1, size2), orbit_sizes
 
 
-class FourierScaling(tfb.Bijector):
+class FourierScaling(ImportablePathRepr, tfb.Bijector):
   """Scales each Fourier mode of a lattice field by a learnable factor.
 
-  MATH.md §5: `y = IFFT(exp(s(k)) FFT(phi))` over the last two axes, with one
-  learnable log-scale per orbit of momenta under the lattice symmetries
+  docs/math.md#lattice: `y = IFFT(exp(s(k)) FFT(phi))` over the last two axes,
+  with one learnable log-scale per orbit of momenta under the lattice symmetries
   (`momentum_orbits`), so the map stays real. In the orthonormal Fourier basis
   it is diagonal, hence
 

@@ -3,6 +3,8 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_analytic import _seeds
+from tfp_analytic.bijectors._repr import ImportablePathRepr
 from tfp_analytic.bijectors.cubic_conjugation import CubicConjugation
 from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
 from tfp_analytic.bijectors.stack import spread_raw_init
@@ -12,12 +14,12 @@ __all__ = ['ZeroModeBijector']
 tfb = tfp.bijectors
 
 
-class ZeroModeBijector(tfb.Bijector):
+class ZeroModeBijector(ImportablePathRepr, tfb.Bijector):
   """Moves the mean `M` of a lattice field by an odd bijection `h`.
 
-  MATH.md §5: with `M = mean_x phi(x)` and `h(M) = sign(M) f(|M|)`, where `f`
-  is an increasing bijection of `[0, inf)` with `f(0) = 0` (an OriginFixed
-  stack),
+  docs/math.md#lattice: with `M = mean_x phi(x)` and `h(M) = sign(M) f(|M|)`,
+  where `f` is an increasing bijection of `[0, inf)` with `f(0) = 0` (an
+  OriginFixed stack),
 
     y = phi + (h(M) - M)      (the same constant added to every site).
 
@@ -35,7 +37,8 @@ class ZeroModeBijector(tfb.Bijector):
   With `radial_bijector=None` the bijector owns a trainable stack of
   `num_members` `family` members (CubicConjugation, as in the paper), each
   wrapped in `OriginFixed`, with raw numbers in the `tf.Variable`
-  `raw_params`, initialised near the identity with spread locs (MATH.md §1.4).
+  `raw_params`, initialised near the identity with spread locs
+  (docs/math.md#spread-initialisation).
 
   #### Example
 
@@ -87,7 +90,7 @@ class ZeroModeBijector(tfb.Bijector):
       if radial_bijector is None:
         self._raw_params = tf.Variable(
             spread_raw_init(family, num_members,
-                            tfp.random.sanitize_seed(seed), dtype=dtype),
+                            _seeds.stateless_seed(seed), dtype=dtype),
             name='raw_params')
       super().__init__(
           forward_min_event_ndims=2,

@@ -91,10 +91,18 @@ def _steps_str(steps, most=10):
 
 
 def _progress_bar(progress, num_steps, first, description):
+  """A `tqdm` bar in a terminal or a notebook; none in logs and CI.
+
+  A terminal bar redraws itself in place; written to a file or a CI log it
+  becomes one line per refresh. `disable=None` turns it off where stderr is
+  not a terminal. A notebook's widget bar is kept.
+  """
   if not progress:
     return None
+  from tqdm import notebook  # pylint: disable=g-import-not-at-top
   from tqdm.auto import tqdm  # pylint: disable=g-import-not-at-top
-  return tqdm(total=num_steps, initial=first, desc=description)
+  return tqdm(total=num_steps, initial=first, desc=description,
+              disable=False if issubclass(tqdm, notebook.tqdm) else None)
 
 
 def _restore(checkpoint, path):

@@ -44,8 +44,9 @@ _FIT_ARGS_DOC = """
       the same `seed` would have drawn (on CPU it ends at the same weights,
       bit for bit).
     checkpoint_every: Python `int`.
-    progress: Python `bool`, show a `tqdm` progress bar (with the number of
-      skipped steps).
+    progress: Python `bool`, show a `tqdm` progress bar with the number of
+      skipped steps (only where stderr is a terminal, or in a notebook: in
+      logs and CI it stays off).
     max_bad_steps: Python `int`. A step whose loss or gradients hold a NaN or
       an inf is skipped: neither the variables nor the optimizer's state
       change, and a `RuntimeWarning` at the end counts such steps. After

@@ -1,4 +1,5 @@
-"""Sample-based diagnostics of a flow against a target (MATH.md §6)."""
+"""Sample-based diagnostics of a flow against a target
+(docs/math.md#metrics)."""
 
 import tensorflow as tf
 

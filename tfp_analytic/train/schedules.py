@@ -11,8 +11,8 @@ class WarmupExponentialDecay(
   """Linear warmup to a peak, then exponential decay to a final rate.
 
   The paper's coupling runs warm up for 100 steps, then let the rate fall 10x
-  over the run (EXPERIMENTS.md §0). Step `s` (counted from 0) gets
-  `peak * (s + 1) / warmup_steps` during warmup, then
+  over the run (docs/experiments.md#shared-settings). Step `s` (counted from 0)
+  gets `peak * (s + 1) / warmup_steps` during warmup, then
   `peak * (final / peak) ** ((s - warmup_steps) / decay_steps)`, held at
   `final` after `warmup_steps + decay_steps`.
 

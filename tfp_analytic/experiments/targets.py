@@ -1,4 +1,16 @@
-"""Two-dimensional targets of the paper: the spiral and the ring mixture."""
+"""Two-dimensional targets of the paper: the spiral and the ring mixture.
+
+Their settings (and which of them are our guesses) are in
+`docs/experiments.md#targets`.
+
+```python
+from tfp_analytic.experiments import targets
+x = targets.spiral_sample(1000, seed=(0, 1))   # [1000, 2]
+nll = -targets.spiral_log_prob(x.numpy()).mean()  # about the entropy
+ring = targets.ring_mixture(num_modes=5, radius=2., scale=0.2)
+ring.log_prob(x).shape  # ==> [1000]
+```
+"""
 
 import math
 
@@ -8,9 +20,12 @@ import tensorflow_probability as tfp
 
 tfd = tfp.distributions
 
+__all__ = ['SPIRAL_ENTROPY', 'SPIRAL_NOISE', 'SPIRAL_T_MAX', 'ring_mixture',
+           'spiral_log_prob', 'spiral_sample']
+
 SPIRAL_NOISE = 0.02
 SPIRAL_T_MAX = 5. * math.pi
-# Entropy of the spiral, from its exact density (EXPERIMENTS.md §2):
+# Entropy of the spiral, from its exact density (docs/experiments.md#targets):
 # forward KL = test NLL - SPIRAL_ENTROPY (= NLL + 0.855).
 SPIRAL_ENTROPY = -0.855
 
