@@ -256,11 +256,14 @@ class Stack(LoopBijector):
     x = tf.broadcast_to(
         x, ps.broadcast_shape(ps.shape(x), ps.shape(raw)[:-2]))
     x.set_shape(static_shape)
-    # Members first, so that each member's raw numbers are contiguous.
-    raw = tf.experimental.numpy.moveaxis(raw, -2, 0)
+    if n > MAX_UNROLLED:
+      # In the loop, members first: each member's raw numbers are contiguous.
+      raw = tf.experimental.numpy.moveaxis(raw, -2, 0)
 
     def member_at(k):
-      member = self._family.from_raw(raw[k], validate_args=self.validate_args)
+      member = self._family.from_raw(
+          raw[..., k, :] if n <= MAX_UNROLLED else raw[k],
+          validate_args=self.validate_args)
       if self._wrapper is not None:
         member = self._wrapper(member, validate_args=self.validate_args)
       return member
@@ -307,7 +310,7 @@ def spread_raw_init(family, num_members, seed=None, loc_scale=1.,
   Each member's `loc` is drawn from N(0, loc_scale^2) and every other raw
   number from N(0, delta_scale^2), so the stack starts close to the identity
   while its members are spread over the domain; with every `loc` at 0 a 1-D
-  stack barely trains (`docs/math.md`).
+  stack barely trains (`docs/math.md#spread-initialisation`).
 
   Args:
     family: an analytic bijector class.
