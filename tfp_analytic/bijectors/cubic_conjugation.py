@@ -1,4 +1,7 @@
-"""CubicConjugation: a shift conjugated by an odd cubic (docs/math.md)."""
+"""CubicConjugation: a shift conjugated by an odd cubic.
+
+Derivations: docs/math.md#cubicconjugation.
+"""
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -52,7 +55,7 @@ def _conjugate(x, loc, shift, linear, cubic):
   p = tf.square(inv_k)
   s1 = shift * inv_width / linear * p * inv_k
   c = u1 * (p + tf.square(u1)) + s1
-  # Cardano with p > 0 (docs/math.md): r = A - p / (3 A) with
+  # Cardano with p > 0: r = A - p / (3 A) with
   # A^3 = |c| / 2 + sqrt(c^2 / 4 + p^3 / 27) > 0. The difference cancels for
   # small c; A^3 + B^3 = c and A B = -p / 3 give the sum of positive terms
   # r = c / (A^2 + p / 3 + p^2 / (9 A^2)) = 9 A^2 c / (9 A^4 + 3 p A^2 + p^2).
@@ -79,7 +82,7 @@ def _conjugate(x, loc, shift, linear, cubic):
 class CubicConjugation(AnalyticBijector):
   """Odd-cubic conjugation of a shift: `Y = loc + g^{-1}(g(X - loc) + shift)`.
 
-  With `u = X - loc` and `g(v) = linear * v + cubic * v^3` (docs/math.md):
+  With `u = X - loc` and `g(v) = linear * v + cubic * v^3`:
 
   ```none
   Y = loc + g^{-1}(g(X - loc) + shift)
@@ -98,11 +101,12 @@ class CubicConjugation(AnalyticBijector):
   `g(v) - g(u)`; the log-det comes from the inverse function theorem.
   Values and log-dets are finite for every finite `X`, gradients up to
   `|X| = 1e30` (float32) or `1e300` (float64), and forward and inverse are
-  backward stable (the accuracy contract of `docs/math.md`).
+  backward stable (`docs/math.md#accuracy-contract`).
 
   Valid parameters: `linear > 0`, `cubic > 0`; `loc`, `shift` real.
 
-  Raw parametrization (`from_raw`, `docs/math.md`), in the order
+  Raw parametrization (`from_raw`, `docs/math.md#raw-parametrization`), in
+  the order
   `raw_param_names = ('loc', 'shift', 'linear', 'cubic')`: `loc = q`,
   `shift = q`, `linear = exp(2 tanh((q + c) / 2))` (1 at `q = 0`),
   `cubic = exp(2 tanh((q + c) / 2))` (0.3 at `q = 0`). Raw 0 is the identity.

@@ -1,4 +1,7 @@
-"""CubicRational: a local bump `x + m u / (1 + (u / w)^2)` (docs/math.md)."""
+"""CubicRational: a local bump `x + m u / (1 + (u / w)^2)`.
+
+Derivations: docs/math.md#cubicrational.
+"""
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -67,7 +70,7 @@ def _forward(x, loc, magnitude, width):
   where `m = 0`.
 
   `loc + u (1 + m r)` rounds to `ulp(max(|y|, |loc|))` plus a relative
-  error of `(1 + m r)`: backward stable (docs/math.md, accuracy contract),
+  error of `(1 + m r)`: backward stable (`docs/math.md#accuracy-contract`),
   also where the slope nearly vanishes. `x + m u r` would round to `ulp(x)`,
   too coarse where the map contracts strongly.
   """
@@ -161,7 +164,8 @@ def _inverse(y, loc, magnitude, width):
 class CubicRational(AnalyticBijector):
   """`y = x + magnitude * u / (1 + (u / width)^2)` with `u = x - loc`.
 
-  A smooth local deformation around `loc` (`docs/math.md`): `y - x` is a
+  A smooth local deformation around `loc` (`docs/math.md#cubicrational`):
+  `y - x` is a
   rational bump of height `magnitude * width / 2` that vanishes as
   `|x| -> inf`, so the tails are untouched. `magnitude > 0` stretches the
   region around `loc` (the slope there is `1 + magnitude`), `magnitude < 0`
@@ -178,14 +182,15 @@ class CubicRational(AnalyticBijector):
   asymptotic root for huge `|z|`), then polishes the root with Newton steps
   on `s (1 + m r) = z`. Everything is closed form and runs under XLA. The
   map is evaluated as `loc + u (1 + m r)` with `1 + m r` a sum of
-  non-negative terms, so forward and inverse are backward stable (the
-  accuracy contract of `docs/math.md`) across the valid range, also where
+  non-negative terms, so forward and inverse are backward stable
+  (`docs/math.md#accuracy-contract`) across the valid range, also where
   the slope nearly vanishes, with no compensated arithmetic. The inverse
   log-det is the negated forward log-det at the inverse (inverse function
   theorem), and gradients of the inverse flow through the last Newton step
   only, which gives the implicit-function derivative at the root.
 
-  Raw parametrization (`from_raw`, `docs/math.md`), in the order
+  Raw parametrization (`from_raw`, `docs/math.md#raw-parametrization`), in
+  the order
   `raw_param_names = ('loc', 'magnitude', 'width')`:
   `loc = q0`, `magnitude = -0.999 + 8.998 sigmoid(q1 + c1)`,
   `width = 0.1 + softplus(q2 + c2)`, with `c1`, `c2` chosen so that raw 0

@@ -1,4 +1,7 @@
-"""SinhConjugation: an affine map conjugated by sinh (docs/math.md)."""
+"""SinhConjugation: an affine map conjugated by sinh.
+
+Derivations: docs/math.md#sinhconjugation.
+"""
 
 import numpy as np
 import tensorflow as tf
@@ -50,7 +53,8 @@ def _conjugate(x, loc, scale, shift, outer_log_scale, inner_log_scale):
   Both directions run through here (the inverse swaps the parameters).
   The core is the plain formula, and `y == x` exactly where
   `z == sinh(a)` (the identity). For
-  `|a| > _TAIL_START` the asymptotic tail (`docs/math.md`) replaces it:
+  `|a| > _TAIL_START` the asymptotic tail
+  (`docs/math.md#sinhconjugation`) replaces it:
   with `r = 2 shift exp(-nu - |a|)`, `y = x + scale (sign(a) (mu + nu) + r)`
   and `log dy/dx = -sign(a) r`, exact to working precision there; the core
   then runs at `|a| = _TAIL_START`, which keeps every value and gradient
@@ -87,7 +91,8 @@ def _conjugate(x, loc, scale, shift, outer_log_scale, inner_log_scale):
   s = sign_a * sinh_abs
   z = exp_m * s + exp_mu * shift
   d = z - s
-  # sqrt(1 + z^2) without overflow: k sqrt(1 / k^2 + (z / k)^2), k = max(|z|, 1).
+  # sqrt(1 + z^2) without overflow: k sqrt(1 / k^2 + (z / k)^2) with
+  # k = max(|z|, 1).
   k = tf.maximum(tf.abs(z), 1.)
   inv_k = 1. / k
   root_z = k * tf.sqrt(tf.square(inv_k) + tf.square(z * inv_k))
@@ -108,7 +113,7 @@ class SinhConjugation(AnalyticBijector):
   """Affine map in sinh coordinates: `Y = loc + scale * asinh(z)`.
 
   With `a = (X - loc) / scale`, `mu = outer_log_scale` and
-  `nu = inner_log_scale` (`docs/math.md`):
+  `nu = inner_log_scale` (`docs/math.md#sinhconjugation`):
 
   ```none
   z = exp(mu) * (exp(nu) * sinh(a) + shift)
@@ -127,10 +132,11 @@ class SinhConjugation(AnalyticBijector):
   Valid parameters: `scale > 0`; `loc`, `shift`, `mu`, `nu` real. The tails
   use asymptotic forms, so values and log-dets are finite for every finite
   `X` and gradients up to `|X| = 1e30` (float32) or `1e300` (float64);
-  forward and inverse are backward stable (the accuracy contract of
-  `docs/math.md`), and `Y == X` at the identity.
+  forward and inverse are backward stable
+  (`docs/math.md#accuracy-contract`), and `Y == X` at the identity.
 
-  Raw parametrization (`from_raw`, `docs/math.md`), in the order
+  Raw parametrization (`from_raw`, `docs/math.md#raw-parametrization`), in
+  the order
   `raw_param_names = ('loc', 'scale', 'shift', 'outer_log_scale',
   'inner_log_scale')`: `loc = q`, `scale = 0.1 + softplus(q + c)` (1 at
   `q = 0`), `shift = q`, log scales `asinh(q)`. Raw 0 is the identity.
