@@ -343,3 +343,34 @@ def test_bijector_reprs_name_an_importable_path(built, name):
       assert isinstance(bijector, _resolve(path)), text
   assert repr(bijectors[-1]).startswith(
       '<tfp_analytic.bijectors.CubicRational ')
+
+
+@pytest.mark.parametrize('factory', [
+    lambda t: flows.coupling_flow(4, t, num_members=3, num_layers=2,
+                                  hidden_units=(8,)),
+    lambda t: flows.autoregressive_flow(3, t, num_members=3, num_layers=2,
+                                        hidden_units=(8,)),
+    lambda t: flows.lattice_flow(4, t, num_members=3, num_layers=2),
+], ids=['coupling', 'maf', 'lattice'])
+@pytest.mark.parametrize('transform', ['sinh_conjugation',
+                                       'cubic_rational+affine'])
+def test_conditioners_start_with_spread_locs(factory, transform):
+  # At the identity, members with equal parameters get equal gradients and
+  # learn as one; the conditioners' output biases set each member's loc
+  # apart (shape numbers 0, so the flow is still the identity).
+  flow = factory(transform)
+  t = flows.get_transform(transform, num_members=3)
+  # The output layers' biases: hidden widths of 8 or 16 are no multiple of
+  # the 15 or 11 raw numbers of these transforms.
+  biases = [v.numpy() for v in flow.trainable_variables
+            if 'bias' in v.name and v.shape[-1] % t.num_raw_params == 0]
+  expected = flows.transforms.output_bias(t, 1)
+  locs = expected[:9:3] if transform == 'cubic_rational+affine' else (
+      expected[:15:5])
+  assert len(set(np.round(locs, 6))) == 3 and abs(locs.sum()) < 1e-12
+  last = biases[-1].reshape(-1, t.num_raw_params)
+  np.testing.assert_allclose(last, np.broadcast_to(expected, last.shape),
+                             rtol=1e-6)
+  # Still the identity (the lattice flow's FFT rounds by an ulp or so).
+  x = flow.sample(4, seed=(5, 6))
+  np.testing.assert_allclose(flow.bijector.inverse(x), x, atol=1e-6)

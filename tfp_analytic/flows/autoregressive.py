@@ -134,6 +134,7 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
         event_size, transform.num_raw_params, hidden_units=hidden_units,
         activation=activation,
         input_order='left-to-right' if k % 2 == 0 else 'right-to-left',
+        output_bias=transforms.output_bias(transform, event_size),
         dtype=dtype, name=f'made_{k}')
     layers.append(_AutoregressiveLayer(
         bijector_fn=AutoregressiveConditioner(network, transform),

@@ -186,6 +186,8 @@ def coupling_layers(event_size, transform='cubic_rational', num_members=4,
     network = networks.dense_network(
         num_passive, (event_size - num_passive) * transform.num_raw_params,
         hidden_units=hidden_units, activation=activation, residual=residual,
+        output_bias=transforms.output_bias(transform,
+                                           event_size - num_passive),
         dtype=dtype, name=f'coupling_net_{k}')
     layers.append(CouplingLayer(
         num_masked=num_passive if k % 2 == 0 else -num_passive,

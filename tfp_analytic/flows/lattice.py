@@ -155,7 +155,8 @@ def lattice_flow(lattice_size, transform='cubic_rational+affine',
     network = networks.conv_network(
         lattice_shape, 1, transform.num_raw_params,
         hidden_channels=hidden_channels, kernel_size=kernel_size,
-        activation=activation, dtype=dtype, name=f'lattice_net_{k}')
+        activation=activation, output_bias=transforms.output_bias(
+            transform, 1), dtype=dtype, name=f'lattice_net_{k}')
     layers.append(CouplingLayer(
         num_masked=num_sites // 2 if k % 2 == 0 else -(num_sites // 2),
         bijector_fn=LatticeConditioner(network, transform, lattice_shape,

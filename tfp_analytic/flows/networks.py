@@ -15,6 +15,12 @@ import tf_keras
 __all__ = ['CircularPad2D', 'conv_network', 'dense_network', 'made_network']
 
 
+def _bias_initializer(output_bias):
+  """Zeros, or the constant `output_bias`."""
+  return ('zeros' if output_bias is None else
+          tf_keras.initializers.Constant(output_bias))
+
+
 def dense_network(input_size, output_size, hidden_units=(128, 128),
                   activation='gelu', residual=False, output_bias=None,
                   dtype=tf.float32, name=None):
@@ -60,11 +66,9 @@ def dense_network(input_size, output_size, hidden_units=(128, 128),
   for width in hidden_units[1:]:
     update = tf_keras.layers.Dense(width, dtype=dtype)(act(h))
     h = tf_keras.layers.Add(dtype=dtype)([h, update]) if residual else update
-  bias_initializer = ('zeros' if output_bias is None else
-                      tf_keras.initializers.Constant(output_bias))
   outputs = tf_keras.layers.Dense(
       output_size, kernel_initializer='zeros',
-      bias_initializer=bias_initializer, dtype=dtype)(act(h))
+      bias_initializer=_bias_initializer(output_bias), dtype=dtype)(act(h))
   return tf_keras.Model(inputs, outputs, name=name)
 
 
@@ -76,15 +80,21 @@ class _ZeroOutputMADE(tfp.bijectors.AutoregressiveNetwork):
   so only the last layer is zeroed once the network is built.
   """
 
+  def __init__(self, *args, output_bias=None, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._output_bias = output_bias
+
   def build(self, input_shape):
     super().build(input_shape)
-    for weight in self._network.layers[-1].weights:
-      weight.assign(tf.zeros_like(weight))
+    kernel, bias = self._network.layers[-1].weights
+    kernel.assign(tf.zeros_like(kernel))
+    bias.assign(tf.zeros_like(bias) if self._output_bias is None else
+                tf.cast(tf.reshape(self._output_bias, bias.shape), bias.dtype))
 
 
 def made_network(event_size, num_params, hidden_units=(128, 128),
                  activation='gelu', input_order='left-to-right',
-                 dtype=tf.float32, name=None):
+                 output_bias=None, dtype=tf.float32, name=None):
   """A built MADE from `[..., event_size]` to `[..., event_size, num_params]`.
 
   Output `[..., i, :]` depends only on the inputs before `i` in
@@ -97,12 +107,15 @@ def made_network(event_size, num_params, hidden_units=(128, 128),
     activation: a `tf_keras` activation.
     input_order: `'left-to-right'` or `'right-to-left'` (or any order
       `tfb.AutoregressiveNetwork` takes).
+    output_bias: optional `[event_size * num_params]` initial bias: output
+      `[..., i, j]` starts at `output_bias[i * num_params + j]` (zero by
+      default).
     dtype: the dtype of weights, inputs and outputs.
     name: optional layer name.
 
   Returns:
-    A built `tfb.AutoregressiveNetwork` whose output is zero at
-    initialisation.
+    A built `tfb.AutoregressiveNetwork` whose output is `output_bias` (or
+    zero) at initialisation, whatever the input.
 
   #### Example
 
@@ -116,7 +129,8 @@ def made_network(event_size, num_params, hidden_units=(128, 128),
   network = _ZeroOutputMADE(
       params=num_params, event_shape=[event_size],
       hidden_units=list(hidden_units), activation=activation,
-      input_order=input_order, dtype=dtype, name=name)
+      input_order=input_order, output_bias=output_bias, dtype=dtype,
+      name=name)
   network.build([None, event_size])
   return network
 
@@ -153,7 +167,8 @@ class CircularPad2D(tf_keras.layers.Layer):
 
 def conv_network(lattice_shape, in_channels, out_channels,
                  hidden_channels=(16, 16), kernel_size=3,
-                 activation='leaky_relu', dtype=tf.float32, name=None):
+                 activation='leaky_relu', output_bias=None, dtype=tf.float32,
+                 name=None):
   """A periodic convolutional network on an `H x W` lattice.
 
   Every convolution sees circularly padded input, so the network commutes
@@ -168,12 +183,15 @@ def conv_network(lattice_shape, in_channels, out_channels,
       convolutions.
     kernel_size: odd Python `int`.
     activation: a `tf_keras` activation for the hidden layers.
+    output_bias: optional `[out_channels]` initial bias of the output layer
+      (zero by default).
     dtype: the dtype of weights, inputs and outputs.
     name: optional model name.
 
   Returns:
     A built `tf_keras.Model` from `[batch, H, W, in_channels]` to
-    `[batch, H, W, out_channels]`, zero at initialisation.
+    `[batch, H, W, out_channels]`, equal to `output_bias` (or zero) at
+    initialisation.
 
   #### Example
 
@@ -195,5 +213,7 @@ def conv_network(lattice_shape, in_channels, out_channels,
                                dtype=dtype)(h)
   h = CircularPad2D(pad, dtype=dtype)(h)
   outputs = tf_keras.layers.Conv2D(out_channels, kernel_size,
-                                   kernel_initializer='zeros', dtype=dtype)(h)
+                                   kernel_initializer='zeros',
+                                   bias_initializer=_bias_initializer(
+                                       output_bias), dtype=dtype)(h)
   return tf_keras.Model(inputs, outputs, name=name)

@@ -23,8 +23,13 @@ Here `b` bounds the log-scale, and the spline is the identity outside
 bijections followed by an affine map.
 """
 
+import statistics
 from typing import Callable
 from typing import NamedTuple
+from typing import Optional
+from typing import Tuple
+
+import numpy as np
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -34,7 +39,8 @@ from tfp_analytic.bijectors.parametrization import positive_from_raw
 
 tfb = tfp.bijectors
 
-__all__ = ['ANALYTIC_FAMILIES', 'TRANSFORM_NAMES', 'Transform', 'get_transform']
+__all__ = ['ANALYTIC_FAMILIES', 'TRANSFORM_NAMES', 'Transform', 'get_transform',
+           'output_bias', 'spread_locs']
 
 
 class Transform(NamedTuple):
@@ -46,6 +52,11 @@ class Transform(NamedTuple):
     from_raw: callable taking a float `Tensor` `raw[..., num_raw_params]` and
       returning an event_ndims-0 bijector with batch shape `raw.shape[:-1]`;
       raw 0 must give the identity.
+    initial_raw: optional tuple of `num_raw_params` Python floats, the raw
+      numbers a conditioner outputs at initialisation (`output_bias`); they
+      must also give the identity. `None` means zeros. Analytic stacks
+      spread their members' `loc` numbers here, so that the members start
+      apart and learn apart (docs/math.md#coupling-and-autoregressive-flows).
 
   #### Example
 
@@ -65,6 +76,50 @@ class Transform(NamedTuple):
   name: str
   num_raw_params: int
   from_raw: Callable[[tf.Tensor], tfb.Bijector]
+  initial_raw: Optional[Tuple[float, ...]] = None
+
+
+def output_bias(transform, num_units):
+  """The initial output bias of a conditioner for `num_units` coordinates.
+
+  Args:
+    transform: a `Transform`.
+    num_units: Python `int`, the coordinates the conditioner parametrizes.
+
+  Returns:
+    float64 NumPy array `[num_units * transform.num_raw_params]`: the
+    transform's `initial_raw` (zeros if `None`) once per coordinate, in the
+    layout `[..., num_units, num_raw_params]` flattened.
+
+  #### Example
+
+  ```python
+  from tfp_analytic import flows
+  t = flows.get_transform('cubic_rational', num_members=2)
+  flows.transforms.output_bias(t, 1).round(2)  # ==> [-0.67, 0, 0, 0.67, 0, 0]
+  ```
+  """
+  initial = (np.zeros(transform.num_raw_params)
+             if transform.initial_raw is None else
+             np.asarray(transform.initial_raw, np.float64))
+  return np.tile(initial, num_units)
+
+
+def spread_locs(num_members):
+  """`num_members` locs at the quantiles `(k + 1/2) / N` of N(0, 1).
+
+  Deterministic and symmetric, so a stack's members start apart without a
+  seed (the conditioners' counterpart of `tfab.spread_raw_init`).
+
+  Args:
+    num_members: Python `int`.
+
+  Returns:
+    tuple of Python floats.
+  """
+  normal = statistics.NormalDist()
+  return tuple(normal.inv_cdf((k + 0.5) / num_members)
+               for k in range(num_members))
 
 
 def _affine(max_log_scale):
@@ -112,7 +167,12 @@ def _analytic(family, num_members, invert):
     return tfb.Invert(stack) if invert else stack
 
   name = f'{family.__name__}_x{num_members}' + ('_inverted' if invert else '')
-  return Transform(name, num_members * family.num_raw_params, from_raw)
+  # Member k starts as the identity with its loc at the k-th spread value.
+  initial_raw = tuple(
+      loc if key == 'loc' else 0.
+      for loc in spread_locs(num_members) for key in family.raw_param_names)
+  return Transform(name, num_members * family.num_raw_params, from_raw,
+                   initial_raw)
 
 
 def _compose(transforms):
@@ -125,7 +185,10 @@ def _compose(transforms):
              for t, lo, hi in zip(transforms, offsets[:-1], offsets[1:])]
     return tfb.Chain(parts[::-1], name='composed')  # Chain applies right first.
 
-  return Transform('+'.join(t.name for t in transforms), offsets[-1], from_raw)
+  initial_raw = tuple(np.concatenate(
+      [output_bias(t, 1) for t in transforms]).tolist())
+  return Transform('+'.join(t.name for t in transforms), offsets[-1], from_raw,
+                   initial_raw)
 
 
 ANALYTIC_FAMILIES = {
