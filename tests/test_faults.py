@@ -53,9 +53,9 @@ def _reverse_kl(target):
                                       jit_compile=False, progress=False)
 
 
-def _tabular(tmp_path, splits):
+def _tabular(tmp_path, splits, names=('train', 'val', 'test')):
   (tmp_path / 'bad').mkdir()
-  for name, array in zip(('train', 'val', 'test'), splits):
+  for name, array in zip(names, splits):
     np.save(tmp_path / 'bad' / f'{name}.npy', array)
   return tabular.load_tabular(tmp_path, 'bad')
 
@@ -153,8 +153,13 @@ BAD_INPUTS = {
     'corrupted_checkpoint': (_resume_damaged, ValueError,
                              'cannot resume from the checkpoint'),
     'tabular_nan': (
-        lambda p: _tabular(p, [_with(DATA, 2, np.nan), DATA, DATA]),
-        ValueError, 'train split of'),
+        lambda p: _tabular(p, [DATA, _with(DATA, 2, np.nan), DATA]),
+        ValueError, 'bad/val.npy has 1 rows with NaN or inf values (the '
+                    'first is row 2)'),
+    'tabular_data_npy_nan': (
+        lambda p: _tabular(p, [_with(DATA, 4, np.inf)], names=['data']),
+        ValueError, 'bad/data.npy has 1 rows with NaN or inf values (the '
+                    'first is row 4)'),
     'tabular_widths': (lambda p: _tabular(p, [DATA, DATA[:, :1], DATA]),
                        ValueError, 'must be a non-empty [n, 2] array'),
 }
@@ -167,7 +172,7 @@ def test_bad_input_fails_early_and_clearly(name, tmp_path):
     run(tmp_path)
   assert fragment in str(info.value)
   if name in ('load_missing_dir', 'load_corrupted', 'corrupted_checkpoint',
-              'tabular_nan'):
+              'tabular_nan', 'tabular_data_npy_nan'):
     assert str(tmp_path) in str(info.value)  # The message names the path.
 
 
