@@ -1,5 +1,6 @@
 """One MirroredStrategy step on two logical CPUs equals the single-device step,
-and a step that is not finite on one replica is skipped on all.
+and a step that is not finite on one replica is skipped on all, in `fit_nll`
+and in Keras' `fit` of a `FlowModel`.
 
 The CPU must be split before TensorFlow runs any op, so the check runs in a
 fresh process.
@@ -66,6 +67,37 @@ _SCRIPT = textwrap.dedent('''
       assert '2 steps in a row' in str(error), error
     assert mirrored_optimizer.iterations.numpy() == iterations
     for a, value in zip(mirrored.trainable_variables, before):
+      np.testing.assert_array_equal(a.values[0], value)
+      np.testing.assert_array_equal(a.values[1], value)
+    # Keras: one mirrored step equals the single-device step (the replicas'
+    # gradients add up to the mean's), and the same skipping and stopping.
+    with strategy.scope():
+      model = train.FlowModel(build(), max_bad_steps=2)
+      model.compile(optimizer=tf_keras.optimizers.SGD(0.1))
+    single = train.FlowModel(build())
+    single.compile(optimizer=tf_keras.optimizers.SGD(0.1))
+    for a, b in zip(model.trainable_variables, single.trainable_variables):
+      value = 0.1 * rng.normal(size=a.shape).astype(np.float32)
+      a.assign(value)
+      b.assign(value)
+    losses = [m.fit(data, batch_size=64, verbose=0).history['loss']
+              for m in (model, single)]
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-6)
+    for a, b in zip(model.trainable_variables, single.trainable_variables):
+      np.testing.assert_allclose(a.values[0], b, atol=1e-7)
+    # NaN in the second half of each batch, which replica 1 gets.
+    bad = np.concatenate([data[:32], np.full([32, 2], np.nan, np.float32)])
+    before = [a.values[0].numpy() for a in model.trainable_variables]
+    iterations = model.optimizer.iterations.numpy()
+    try:
+      model.fit(tf.data.Dataset.from_tensors(bad).repeat(5), verbose=0)
+      raise AssertionError('no FloatingPointError')
+    except FloatingPointError as error:
+      assert '2 steps in a row' in str(error), error
+    # Counted once per step, not once per replica.
+    assert model.history.history['skipped_steps'] == [2.]
+    assert model.optimizer.iterations.numpy() == iterations
+    for a, value in zip(model.trainable_variables, before):
       np.testing.assert_array_equal(a.values[0], value)
       np.testing.assert_array_equal(a.values[1], value)
     print('OK')

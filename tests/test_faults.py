@@ -53,9 +53,9 @@ def _reverse_kl(target):
                                       jit_compile=False, progress=False)
 
 
-def _tabular(tmp_path, splits):
+def _tabular(tmp_path, splits, names=('train', 'val', 'test')):
   (tmp_path / 'bad').mkdir()
-  for name, array in zip(('train', 'val', 'test'), splits):
+  for name, array in zip(names, splits):
     np.save(tmp_path / 'bad' / f'{name}.npy', array)
   return tabular.load_tabular(tmp_path, 'bad')
 
@@ -153,8 +153,13 @@ BAD_INPUTS = {
     'corrupted_checkpoint': (_resume_damaged, ValueError,
                              'cannot resume from the checkpoint'),
     'tabular_nan': (
-        lambda p: _tabular(p, [_with(DATA, 2, np.nan), DATA, DATA]),
-        ValueError, 'train split of'),
+        lambda p: _tabular(p, [DATA, _with(DATA, 2, np.nan), DATA]),
+        ValueError, 'bad/val.npy has 1 rows with NaN or inf values (the '
+                    'first is row 2)'),
+    'tabular_data_npy_nan': (
+        lambda p: _tabular(p, [_with(DATA, 4, np.inf)], names=['data']),
+        ValueError, 'bad/data.npy has 1 rows with NaN or inf values (the '
+                    'first is row 4)'),
     'tabular_widths': (lambda p: _tabular(p, [DATA, DATA[:, :1], DATA]),
                        ValueError, 'must be a non-empty [n, 2] array'),
 }
@@ -167,7 +172,7 @@ def test_bad_input_fails_early_and_clearly(name, tmp_path):
     run(tmp_path)
   assert fragment in str(info.value)
   if name in ('load_missing_dir', 'load_corrupted', 'corrupted_checkpoint',
-              'tabular_nan'):
+              'tabular_nan', 'tabular_data_npy_nan'):
     assert str(tmp_path) in str(info.value)  # The message names the path.
 
 
@@ -311,3 +316,84 @@ def test_keras_model_takes_float64_arrays():
   assert np.all(np.isfinite(history.history['loss']))
   assert model(data).dtype == tf.float64
   np.testing.assert_array_equal(model(data), model.flow.log_prob(data))
+
+
+
+def _keras_run(batches, jit_compile=False, max_bad_steps=10, epochs=1):
+  """Keras `fit` over `batches`, one step each, from seed-0 weights.
+
+  Returns the model and the `FloatingPointError` that stopped it, or `None`.
+  """
+  tf_keras.utils.set_random_seed(0)
+  model = train.FlowModel(_flow(), max_bad_steps=max_bad_steps)
+  model.compile(optimizer=tf_keras.optimizers.Adam(1e-2),
+                jit_compile=jit_compile)
+  ended = []
+  on_train_end = tf_keras.callbacks.LambdaCallback(
+      on_train_end=lambda logs: ended.append(True))
+  error = None
+  try:
+    model.fit(tf.data.Dataset.from_tensor_slices(np.stack(batches)),
+              epochs=epochs, verbose=0, callbacks=[on_train_end])
+  except FloatingPointError as e:
+    error = e
+  assert ended  # The callbacks finish also when training stops.
+  return model, error
+
+
+def _batches(nan_steps, num_steps):
+  """`num_steps` batches of 20 rows; those at `nan_steps` (1-based) hold NaN."""
+  batches = [DATA[20 * (k % 5):20 * (k % 5 + 1)] for k in range(num_steps)]
+  return [_with(b, 0, np.nan) if k + 1 in nan_steps else b
+          for k, b in enumerate(batches)]
+
+
+@pytest.mark.parametrize('jit_compile', [False, True])
+def test_keras_skips_and_counts_bad_steps(jit_compile):
+  batches = _batches([2, 5], 6)
+  model, error = _keras_run(batches, jit_compile)
+  clean, _ = _keras_run([b for b in batches if np.isfinite(b).all()],
+                        jit_compile)
+  assert error is None
+  assert model.history.history['skipped_steps'] == [2.]
+  assert clean.history.history['skipped_steps'] == [0.]
+  assert int(model.optimizer.iterations) == 4
+  # The logged loss averages the applied steps.
+  np.testing.assert_allclose(model.history.history['loss'],
+                             clean.history.history['loss'], rtol=1e-6)
+  _assert_same(_values(model.flow.variables), _values(clean.flow.variables))
+  _assert_same(_values(model.optimizer.variables),
+               _values(clean.optimizer.variables))
+
+
+def test_keras_consecutive_bad_steps_stop_with_the_last_good_weights():
+  batches = _batches([3, 4, 5, 6, 7], 10)
+  model, error = _keras_run(batches, max_bad_steps=3)
+  good, _ = _keras_run(batches[:2])
+  assert 'FlowModel.fit: 3 steps in a row (up to step 5 of epoch 1)' in str(
+      error)
+  assert model.history.history['skipped_steps'] == [3.]
+  assert int(model.optimizer.iterations) == 2
+  _assert_same(_values(model.flow.variables), _values(good.flow.variables))
+  _assert_same(_values(model.optimizer.variables),
+               _values(good.optimizer.variables))
+
+
+def test_keras_bad_steps_in_a_row_across_epochs():
+  # Each epoch runs the steps bad, good, bad: the third bad one in a row is
+  # the first step of the second epoch.
+  model, error = _keras_run(_batches([1, 3], 3), max_bad_steps=2, epochs=2)
+  assert '2 steps in a row (up to step 1 of epoch 2)' in str(error)
+  assert model.history.history['skipped_steps'] == [2., 1.]
+  assert int(model.optimizer.iterations) == 1
+
+
+def test_keras_divergence_keeps_finite_weights():
+  tf_keras.utils.set_random_seed(0)
+  model = train.FlowModel(_flow(), max_bad_steps=3)
+  model.compile(optimizer=tf_keras.optimizers.Adam(1e3))
+  with pytest.raises(FloatingPointError, match='non-finite loss or gradient'):
+    model.fit(DATA, batch_size=10, epochs=20, verbose=0)
+  assert model.history.history['skipped_steps'][-1] >= 3
+  assert all(np.isfinite(v).all() for v in _values(model.flow.variables))
+  assert np.isfinite(model(DATA)).all()

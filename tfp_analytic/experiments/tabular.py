@@ -49,44 +49,46 @@ def load_tabular(data_dir, name):
     ValueError: if a split is not `[n, d]` with the same `d` as the others,
       is empty, or holds NaN or inf values (the message names the file).
   """
-  folder, splits = _read_tabular(data_dir, name)
-  return _checked_splits(folder, splits)
+  return _checked(_read_tabular(data_dir, name))
 
 
-def _checked_splits(folder, splits):
-  """The splits, checked: 2-D, one width, not empty, finite."""
-  width = splits[0].shape[-1] if splits[0].ndim == 2 else None
-  for label, split in zip(('train', 'validation', 'test'), splits):
-    where = f'the {label} split of {folder}'
-    if split.ndim != 2 or split.shape[1] != width or not len(split):
+def _checked(named_arrays):
+  """The arrays of `[(name, array)]`, checked: 2-D, one width, not empty,
+  finite; the messages name the offending one."""
+  first = named_arrays[0][1]
+  width = first.shape[-1] if first.ndim == 2 else None
+  for where, array in named_arrays:
+    if array.ndim != 2 or array.shape[1] != width or not len(array):
       raise ValueError(f'{where} must be a non-empty [n, {width}] array, '
-                       f'got shape {list(split.shape)}')
-    bad_rows = np.flatnonzero(~np.isfinite(split).all(axis=1))
+                       f'got shape {list(array.shape)}')
+    bad_rows = np.flatnonzero(~np.isfinite(array).all(axis=1))
     if bad_rows.size:
       raise ValueError(f'{where} has {bad_rows.size} rows with NaN or inf '
                        f'values (the first is row {bad_rows[0]})')
-  return splits
+  return tuple(array for _, array in named_arrays)
 
 
 def _read_tabular(data_dir, name):
-  """`(folder, (train, val, test))` of `load_tabular`, unchecked."""
+  """`[(name, array)]` of the train, validation and test splits, unchecked."""
   for folder in (Path(data_dir) / n for n in (name, name.lower(),
                                               name.upper())):
     if (folder / 'train.npy').exists():
       val = folder / 'val.npy'
       val = val if val.exists() else folder / 'validation.npy'
-      return folder, tuple(np.load(p).astype(np.float32) for p in
-                           (folder / 'train.npy', val, folder / 'test.npy'))
+      return [(str(p), np.load(p).astype(np.float32))
+              for p in (folder / 'train.npy', val, folder / 'test.npy')]
     if (folder / 'data.npy').exists():
-      data = np.load(folder / 'data.npy').astype(np.float64)
-      _checked_splits(folder / 'data.npy', (data,) * 3)  # Before scaling.
+      path = folder / 'data.npy'
+      data, = _checked([(str(path), np.load(path).astype(np.float64))])
       num_test = len(data) // 10
       rest, test = data[:-num_test], data[-num_test:]
       num_val = len(rest) // 10
       train_split, val = rest[:-num_val], rest[-num_val:]
       mean, std = rest.mean(axis=0), rest.std(axis=0)
-      return folder, tuple(((x - mean) / std).astype(np.float32)
-                           for x in (train_split, val, test))
+      return [(f'the {label} split of {path}',
+               ((x - mean) / std).astype(np.float32))
+              for label, x in zip(('train', 'validation', 'test'),
+                                  (train_split, val, test))]
   raise FileNotFoundError(
       f'no {name}/train.npy or {name}/data.npy under {data_dir}')
 

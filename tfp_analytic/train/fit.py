@@ -5,7 +5,7 @@ report a progress bar, return the loss of every step, and can checkpoint to
 a directory so that an interrupted run loses nothing and resumes where it
 stopped, with the same batches as an uninterrupted run. Inputs are checked
 before any step runs, and a step whose loss or gradients are not finite is
-skipped (`_step.make_step`).
+skipped (`_step.apply_gradients`).
 """
 
 import numpy as np

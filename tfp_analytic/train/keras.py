@@ -1,10 +1,13 @@
 """A `tf_keras.Model` that trains a flow by maximum likelihood."""
 
+import inspect
+
 import numpy as np
 import tensorflow as tf
 import tf_keras
 
 from tfp_analytic.train import _checks
+from tfp_analytic.train import _step
 
 __all__ = ['FlowModel']
 
@@ -14,7 +17,8 @@ class FlowModel(tf_keras.Model):
 
   Keras' progress bar, callbacks (`ModelCheckpoint` with
   `save_weights_only=True`, `EarlyStopping`, ...), `jit_compile=True` and
-  distribution strategies all work. `fit` takes the samples as `x` (no
+  distribution strategies all work (not both at once over several CPU
+  devices, which XLA cannot compile). `fit` takes the samples as `x` (no
   targets); `evaluate` reports the mean NLL. Calling the model returns
   `log_prob`. TFP's layers are Keras 2 layers, so this is a `tf_keras` (not
   Keras 3) model.
@@ -23,11 +27,21 @@ class FlowModel(tf_keras.Model):
   `train.fit_nll` (real numbers, the flow's event shape, not empty, no NaN or
   inf) and converted to the flow's dtype, which Keras would otherwise cast to
   float32; other inputs (e.g. a `tf.data.Dataset`) are cast in each step.
-  Keras' `TerminateOnNaN` callback stops a diverging `fit`.
+
+  A training step whose loss or gradients hold a NaN or an inf is skipped, as
+  in `train.fit_nll`: neither the variables nor the optimizer's state
+  (`iterations`, moments) change. The logs count such steps in each epoch as
+  `skipped_steps`, and their `loss` averages the steps that were applied.
+  After `max_bad_steps` skipped steps in a row, `fit` stops training, lets
+  the callbacks finish (`on_train_end`) and raises a `FloatingPointError`;
+  the model keeps the weights of the last finite step, and `model.history`
+  holds the logs up to then. (With `steps_per_execution > 1`, an execution
+  counts towards the streak only if all of its steps were skipped.)
 
   Args:
     flow: a distribution with trainable variables (e.g. from
       `tfp_analytic.flows`).
+    max_bad_steps: Python `int`, skipped steps in a row that stop `fit`.
     **kwargs: passed to `tf_keras.Model`.
 
   #### Example
@@ -45,14 +59,17 @@ class FlowModel(tf_keras.Model):
   ```
   """
 
-  def __init__(self, flow, **kwargs):
+  def __init__(self, flow, max_bad_steps=10, **kwargs):
+    _checks.check_size('max_bad_steps', max_bad_steps)
     super().__init__(**{'dtype': flow.dtype, **kwargs})
     self.flow = flow
+    self.max_bad_steps = max_bad_steps
     self._loss_tracker = tf_keras.metrics.Mean(name='loss')
+    self._skipped_tracker = tf_keras.metrics.Sum(name='skipped_steps')
 
   @property
   def metrics(self):
-    return [self._loss_tracker]
+    return [self._loss_tracker, self._skipped_tracker]
 
   def _samples(self, x, name):
     """A checked array as a `Tensor` of the flow's dtype; others unchanged."""
@@ -61,10 +78,31 @@ class FlowModel(tf_keras.Model):
     return x
 
   def fit(self, x=None, *args, **kwargs):
-    if kwargs.get('validation_data') is not None:
-      kwargs['validation_data'] = self._samples(kwargs['validation_data'],
-                                                'validation_data')
-    return super().fit(self._samples(x, 'x'), *args, **kwargs)
+    """`tf_keras.Model.fit`, which raises after `max_bad_steps` bad steps.
+
+    Args:
+      x: the samples, checked as the class docstring says.
+      *args: the other arguments of `tf_keras.Model.fit`.
+      **kwargs: the other arguments of `tf_keras.Model.fit`.
+
+    Returns:
+      the `History`.
+
+    Raises:
+      FloatingPointError: after `max_bad_steps` skipped steps in a row.
+    """
+    arguments = inspect.signature(super().fit).bind(x, *args, **kwargs)
+    arguments = arguments.arguments
+    arguments['x'] = self._samples(x, 'x')
+    if arguments.get('validation_data') is not None:
+      arguments['validation_data'] = self._samples(
+          arguments['validation_data'], 'validation_data')
+    stop = _StopOnBadSteps(self.max_bad_steps)
+    arguments['callbacks'] = [*(arguments.get('callbacks') or []), stop]
+    history = super().fit(**arguments)
+    if stop.message is not None:
+      raise FloatingPointError(stop.message)
+    return history
 
   def evaluate(self, x=None, *args, **kwargs):
     return super().evaluate(self._samples(x, 'x'), *args, **kwargs)
@@ -83,14 +121,59 @@ class FlowModel(tf_keras.Model):
     return tf.reduce_sum(nll * sample_weight) / tf.reduce_sum(sample_weight)
 
   def train_step(self, data):
+    replicas = tf.distribute.get_replica_context()
     with tf.GradientTape() as tape:
       loss = self._nll(data)
+      # This replica's share of the mean over replicas, which add up.
+      share = loss / replicas.num_replicas_in_sync
     variables = self.trainable_variables
-    self.optimizer.apply_gradients(zip(tape.gradient(loss, variables),
-                                       variables))
-    self._loss_tracker.update_state(loss)
-    return {'loss': self._loss_tracker.result()}
+    finite = _step.apply_gradients(
+        self.optimizer, variables, share,
+        tape.gradient(share, variables, unconnected_gradients='zero'))
+    # A skipped step adds nothing to the loss.
+    self._loss_tracker.update_state(tf.where(finite, loss, tf.zeros_like(loss)),
+                                    sample_weight=tf.cast(finite, loss.dtype))
+    # It counts once, not once per replica (the metric sums the replicas).
+    first = tf.equal(replicas.replica_id_in_sync_group, 0)
+    self._skipped_tracker.update_state(
+        tf.cast(tf.logical_and(tf.logical_not(finite), first), tf.float32))
+    return {m.name: m.result() for m in self.metrics}
 
   def test_step(self, data):
     self._loss_tracker.update_state(self._nll(data))
     return {'loss': self._loss_tracker.result()}
+
+
+class _StopOnBadSteps(tf_keras.callbacks.Callback):
+  """Stops `fit` after `max_bad_steps` skipped steps in a row.
+
+  Reads the epoch's `skipped_steps` after each execution of
+  `steps_per_execution` steps; `message` says why it stopped, or is `None`.
+
+  Args:
+    max_bad_steps: Python `int`.
+  """
+
+  def __init__(self, max_bad_steps):
+    super().__init__()
+    self._max_bad = max_bad_steps
+    self._streak, self._epoch, self._batch, self._skipped = 0, 0, -1, 0
+    self.message = None
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self._epoch, self._batch, self._skipped = epoch, -1, 0
+
+  def on_train_batch_end(self, batch, logs=None):
+    skipped = int(logs['skipped_steps'])
+    steps, bad = batch - self._batch, skipped - self._skipped
+    self._batch, self._skipped = batch, skipped
+    self._streak = self._streak + bad if bad == steps else 0
+    if self._streak >= self._max_bad:
+      self.model.stop_training = True
+      self.message = (
+          f'FlowModel.fit: {self._streak} steps in a row (up to step '
+          f'{batch + 1} of epoch {self._epoch + 1}) had a non-finite loss or '
+          f'gradient, so training stopped. The model keeps the weights from '
+          f'before them, the last finite step; `model.history` holds the '
+          f'logs up to then. Check the data for NaN or inf, lower the '
+          f'learning rate or set the optimizer\'s `global_clipnorm`.')
