@@ -25,6 +25,8 @@ from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
 from tfp_analytic.bijectors.spherical_radial import SphericalRadial
 from tfp_analytic.bijectors.spherical_radial import real_spherical_harmonics
 from tfp_analytic.bijectors.stack import MAX_UNROLLED
+from tfp_analytic.bijectors.stack import LoopBijector
+from tfp_analytic.bijectors.stack import apply_in_loop
 from tfp_analytic.bijectors.stack import Stack
 from tfp_analytic.bijectors.stack import members_from_raw
 from tfp_analytic.bijectors.stack import spread_raw_init
@@ -41,6 +43,7 @@ __all__ = [
     'CubicRational',
     'FAMILIES',
     'FourierRadial',
+    'LoopBijector',
     'MAX_UNROLLED',
     'OriginFixed',
     'RadialChain',
@@ -48,6 +51,7 @@ __all__ = [
     'SinhConjugation',
     'SphericalRadial',
     'Stack',
+    'apply_in_loop',
     'fourier_basis',
     'members_from_raw',
     'origin_fixed_stack',

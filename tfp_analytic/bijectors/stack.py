@@ -93,6 +93,18 @@ def apply_in_loop(member_at, n, x, event_ndims, inverse):
   Returns:
     `(y, log_det)`: the log-det of the direction taken, with the shape of
     `x` less `event_ndims` axes.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import bijectors as tfab
+  shifts = tf.constant([1., 2., 3.])
+  y, ldj = tfab.apply_in_loop(
+      lambda k: tfab.CubicRational(loc=shifts[k], magnitude=1.),
+      3, tf.zeros([2]), event_ndims=0, inverse=False)
+  ldj.shape  # ==> [2]
+  ```
   """
 
   def body(k, x, ldj):
@@ -128,6 +140,18 @@ class LoopBijector(ImportablePathRepr,
   one pass over the members in either order. Where the cache cannot match
   the two calls (parameters keyed by their current values), the log-det is
   computed on its own.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import bijectors as tfab
+  stack = tfab.Stack(tfab.SinhConjugation, tf.fill([10], 0.1))
+  isinstance(stack, tfab.LoopBijector)  # ==> True
+  x = tf.constant([0., 1.])
+  y = stack.forward(x)  # the log-det is computed on the way ...
+  stack.forward_log_det_jacobian(x, 0)  # ... and read from the cache
+  ```
   """
 
   _cache = cache_util.BijectorCacheWithGreedyAttrs(

@@ -6,6 +6,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import cache_util
 
+from tfp_analytic.bijectors._repr import ImportablePathRepr
+
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
@@ -88,7 +90,7 @@ def _shape_str(dims):
   return '[..., ' + ', '.join(str(d) for d in dims) + ']'
 
 
-class EventShapeGuard(tfb.Bijector):
+class EventShapeGuard(ImportablePathRepr, tfb.Bijector):
   """The identity, which rejects inputs whose event shape is not its own.
 
   A flow's layers may keep state from their first call (TFP's `RealNVP`

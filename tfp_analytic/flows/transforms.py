@@ -116,6 +116,13 @@ def spread_locs(num_members):
 
   Returns:
     tuple of Python floats.
+
+  #### Example
+
+  ```python
+  from tfp_analytic import flows
+  [round(loc, 3) for loc in flows.transforms.spread_locs(3)]  # ==> [-0.967, 0., 0.967]
+  ```
   """
   normal = statistics.NormalDist()
   return tuple(normal.inv_cdf((k + 0.5) / num_members)
