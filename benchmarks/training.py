@@ -19,6 +19,7 @@ import json
 import resource
 import subprocess
 import sys
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -37,6 +38,8 @@ CONFIGS = {
     # log_prob through the families' forward maps (`invert=True`).
     'cubic_rational_inverted': dict(kind='coupling', transform='cubic_rational',
                                     invert=True),
+    'sinh_conjugation_inverted': dict(
+        kind='coupling', transform='sinh_conjugation', invert=True),
     'cubic_conjugation_inverted': dict(
         kind='coupling', transform='cubic_conjugation', invert=True),
     'radial32': dict(kind='radial', transform='cubic_conjugation'),
@@ -85,11 +88,14 @@ def measure_one(name, quick, batch_size, repeats):
                   tf.float32)
   step = train_step(flow)
   before = _max_rss_mib()
-  step(x)  # Compile.
+  start = time.perf_counter()
+  step(x).numpy()  # Trace and compile.
+  compile_seconds = time.perf_counter() - start
   step(x)
   seconds = _timing.median_seconds(step, x, repeats=repeats)
   num_params = int(sum(np.prod(v.shape) for v in flow.trainable_variables))
   return dict(steps_per_second=1. / seconds, parameters=num_params,
+              compile_seconds=compile_seconds,
               peak_rss_growth_mib=_max_rss_mib() - before)
 
 
@@ -148,16 +154,39 @@ def _in_subprocess(name, batch_size, repeats):
 
 
 def table(results):
-  affine = results['affine']['steps_per_second']
-  spline = results['spline8']['steps_per_second']
+  """Markdown: one row per flow, with its ratios to the spline and affine."""
+  affine = results['affine']
+  spline = results['spline8']
   lines = ['| flow | parameters | steps/s | vs spline | step time vs affine '
-           '| peak RSS growth (MiB) |', '|---|---|---|---|---|---|']
+           '| compile (s) | compile vs spline | peak RSS growth (MiB) |',
+           '|---|---|---|---|---|---|---|---|']
   for name, r in results.items():
     lines.append(
         f'| {name} | {r["parameters"]} | {r["steps_per_second"]:.1f} | '
-        f'{r["steps_per_second"] / spline:.2f}× | '
-        f'{affine / r["steps_per_second"]:.2f}× | '
+        f'{r["steps_per_second"] / spline["steps_per_second"]:.2f}× | '
+        f'{affine["steps_per_second"] / r["steps_per_second"]:.2f}× | '
+        f'{r["compile_seconds"]:.1f} | '
+        f'{r["compile_seconds"] / spline["compile_seconds"]:.2f}× | '
         f'{r["peak_rss_growth_mib"]:.0f} |')
+  return '\n'.join(lines)
+
+
+def targets_table(results):
+  """Markdown: the coupling targets, per analytic flow of the default
+  direction (steps/s >= 1.2x the spline's, step time <= 1.3x the affine's,
+  compile time <= 2x the spline's)."""
+  affine, spline = results['affine'], results['spline8']
+  lines = ['| flow | steps/s vs spline (>= 1.2×) | step time vs affine '
+           '(<= 1.3×) | compile vs spline (<= 2×) |', '|---|---|---|---|']
+  for name in ('cubic_rational', 'sinh_conjugation', 'cubic_conjugation'):
+    r = results[name]
+    ratios = (r['steps_per_second'] / spline['steps_per_second'],
+              affine['steps_per_second'] / r['steps_per_second'],
+              r['compile_seconds'] / spline['compile_seconds'])
+    met = (ratios[0] >= 1.2, ratios[1] <= 1.3, ratios[2] <= 2.)
+    lines.append(f'| {name} | ' + ' | '.join(
+        f'{ratio:.2f}× ({"met" if ok else "missed"})'
+        for ratio, ok in zip(ratios, met)) + ' |')
   return '\n'.join(lines)
 
 
@@ -193,6 +222,7 @@ def main(argv=None):
            for name in (GUARD_FLOWS[:1] if args.quick else GUARD_FLOWS)}
   if results:
     print(table(results))
+    print(targets_table(results))
   print(guard_table(guard))
   out = args.out or ('benchmarks/results/training_guard.json' if args.guard
                      else 'benchmarks/results/training.json')

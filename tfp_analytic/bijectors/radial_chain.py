@@ -13,7 +13,7 @@ __all__ = ['RadialChain']
 
 
 class RadialChain(LoopBijector):
-  """`K` radial flows applied in sequence by a `tf.while_loop`.
+  """`K` radial flows applied in sequence, in one pass (`LoopBijector`).
 
   Layer k is `RadialFlow.from_raw(family, raw[k], center[k], log_scale[k],
   num_members)` (docs/math.md#radial-flows) and layer 0 acts first, so the chain

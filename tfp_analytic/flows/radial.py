@@ -167,7 +167,8 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
   series of the angle (`'fourier'`, d = 2, docs/math.md#fourierradial) or a
   dense network of the unit direction (`'mlp'`, any d). The paper fits a 5-mode
   ring with 32 centers of 12 cubic conjugations. Without `angular`, the layers
-  run in one `tfab.RadialChain` (a `tf.while_loop`, so XLA compiles one layer);
+  run in one `tfab.RadialChain` (a `tf.while_loop` beyond `tfab.MAX_UNROLLED`
+  layers, so XLA compiles one layer);
   `radial_layers` gives them as separate bijectors.
 
   Initialisation (docs/math.md#spread-initialisation): centers
