@@ -122,7 +122,7 @@ def table(size, floor, seconds):
            '|---' * (len(OPERATIONS) + 1) + '|']
   for name, ops in seconds.items():
     lines.append(f'| {name} | ' + ' | '.join(
-        f'{rate(ops[op]):.0f}' for op in OPERATIONS) + ' |')
+        f'{rate(ops[op]):.3g}' for op in OPERATIONS) + ' |')
   return '\n'.join(lines)
 
 
