@@ -4,12 +4,12 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_analytic.bijectors.coupling_layer import CouplingLayer
+from tfp_analytic.bijectors.fourier_scaling import FourierScaling
+from tfp_analytic.bijectors.zero_mode import ZeroModeBijector
 from tfp_analytic.flows import _common
 from tfp_analytic.flows import networks
 from tfp_analytic.flows import transforms
-from tfp_analytic.flows.coupling import CouplingLayer
-from tfp_analytic.lattice import FourierScaling
-from tfp_analytic.lattice import ZeroModeBijector
 
 tfb = tfp.bijectors
 
