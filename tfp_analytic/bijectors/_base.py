@@ -1,5 +1,6 @@
 """Shared machinery of the scalar analytic families."""
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -53,6 +54,22 @@ class AnalyticBijector(ImportablePathRepr,
           parameters=parameters,
           dtype=dtype,
           name=name)
+
+  @classmethod
+  def loc_mask(cls):
+    """`True` at the raw number that is `loc`, one per `raw_param_names`.
+
+    Returns:
+      bool NumPy array of shape `[num_raw_params]`.
+
+    #### Example
+
+    ```python
+    from tfp_analytic import bijectors as tfab
+    tfab.CubicRational.loc_mask().tolist()  # ==> [True, False, False]
+    ```
+    """
+    return np.array([name == 'loc' for name in cls.raw_param_names], bool)
 
   @classmethod
   def _params_from_raw(cls, raw_params):

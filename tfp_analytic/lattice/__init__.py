@@ -18,6 +18,7 @@ import importlib
 from tfp_analytic.lattice.action import magnetization
 from tfp_analytic.lattice.action import phi4_action
 from tfp_analytic.lattice.masks import checkerboard_mask
+from tfp_analytic.lattice.masks import sublattices
 from tfp_analytic.lattice.momenta import momentum_orbits
 
 # The lattice bijectors live in `tfp_analytic.bijectors`, which imports the
@@ -41,4 +42,5 @@ __all__ = [
     'magnetization',
     'momentum_orbits',
     'phi4_action',
+    'sublattices',
 ]
