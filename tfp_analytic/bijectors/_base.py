@@ -1,5 +1,7 @@
 """Shared machinery of the scalar analytic families."""
 
+import re
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -54,6 +56,22 @@ class AnalyticBijector(ImportablePathRepr,
           parameters=parameters,
           dtype=dtype,
           name=name)
+
+  @classmethod
+  def family_name(cls):
+    """The family's name in snake case: the key of the flows' transforms.
+
+    Returns:
+      Python `str`, e.g. `'cubic_rational'` for `CubicRational`.
+
+    #### Example
+
+    ```python
+    from tfp_analytic import bijectors as tfab
+    tfab.SinhConjugation.family_name()  # ==> 'sinh_conjugation'
+    ```
+    """
+    return re.sub(r'(?<!^)(?=[A-Z])', '_', cls.__name__).lower()
 
   @classmethod
   def loc_mask(cls):

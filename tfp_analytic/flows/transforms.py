@@ -198,11 +198,8 @@ def _compose(transforms):
                    initial_raw)
 
 
-ANALYTIC_FAMILIES = {
-    'cubic_rational': tfab.CubicRational,
-    'sinh_conjugation': tfab.SinhConjugation,
-    'cubic_conjugation': tfab.CubicConjugation,
-}
+# The one name -> class map of the analytic families, from `tfab.FAMILIES`.
+ANALYTIC_FAMILIES = {family.family_name(): family for family in tfab.FAMILIES}
 
 _BUILDERS = {
     'affine': lambda num_members, opts: _affine(opts['max_log_scale']),
