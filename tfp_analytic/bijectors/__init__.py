@@ -12,11 +12,15 @@ b.inverse(y)  # ==> x
 
 from tfp_analytic.bijectors._base import AnalyticBijector
 from tfp_analytic.bijectors.angular_series import AngularSeries
+from tfp_analytic.bijectors.autoregressive_layer import AutoregressiveLayer
 from tfp_analytic.bijectors.conditional_radial import ConditionalRadial
+from tfp_analytic.bijectors.coupling_layer import CouplingLayer
 from tfp_analytic.bijectors.cubic_conjugation import CubicConjugation
 from tfp_analytic.bijectors.cubic_rational import CubicRational
+from tfp_analytic.bijectors.event_shape_guard import EventShapeGuard
 from tfp_analytic.bijectors.fourier_radial import FourierRadial
 from tfp_analytic.bijectors.fourier_radial import fourier_basis
+from tfp_analytic.bijectors.fourier_scaling import FourierScaling
 from tfp_analytic.bijectors.origin_fixed import OriginFixed
 from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
 from tfp_analytic.bijectors.radial import RadialFlow
@@ -32,17 +36,22 @@ from tfp_analytic.bijectors.stack import members_from_raw
 from tfp_analytic.bijectors.stack import spread_raw_init
 from tfp_analytic.bijectors.stack import stack_from_raw
 from tfp_analytic.bijectors.stack import trainable_stack
+from tfp_analytic.bijectors.zero_mode import ZeroModeBijector
 
 FAMILIES = (CubicRational, SinhConjugation, CubicConjugation)
 
 __all__ = [
     'AnalyticBijector',
     'AngularSeries',
+    'AutoregressiveLayer',
     'ConditionalRadial',
+    'CouplingLayer',
     'CubicConjugation',
     'CubicRational',
+    'EventShapeGuard',
     'FAMILIES',
     'FourierRadial',
+    'FourierScaling',
     'LoopBijector',
     'MAX_UNROLLED',
     'OriginFixed',
@@ -51,6 +60,7 @@ __all__ = [
     'SinhConjugation',
     'SphericalRadial',
     'Stack',
+    'ZeroModeBijector',
     'apply_in_loop',
     'fourier_basis',
     'members_from_raw',

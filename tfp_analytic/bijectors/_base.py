@@ -1,5 +1,8 @@
 """Shared machinery of the scalar analytic families."""
 
+import re
+
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -8,7 +11,7 @@ from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors._repr import ImportablePathRepr
 
-__all__ = ['AnalyticBijector']
+__all__ = ['AnalyticBijector', 'SelfInverseConjugation']
 
 
 class AnalyticBijector(ImportablePathRepr,
@@ -53,6 +56,38 @@ class AnalyticBijector(ImportablePathRepr,
           parameters=parameters,
           dtype=dtype,
           name=name)
+
+  @classmethod
+  def family_name(cls):
+    """The family's name in snake case: the key of the flows' transforms.
+
+    Returns:
+      Python `str`, e.g. `'cubic_rational'` for `CubicRational`.
+
+    #### Example
+
+    ```python
+    from tfp_analytic import bijectors as tfab
+    tfab.SinhConjugation.family_name()  # ==> 'sinh_conjugation'
+    ```
+    """
+    return re.sub(r'(?<!^)(?=[A-Z])', '_', cls.__name__).lower()
+
+  @classmethod
+  def loc_mask(cls):
+    """`True` at the raw number that is `loc`, one per `raw_param_names`.
+
+    Returns:
+      bool NumPy array of shape `[num_raw_params]`.
+
+    #### Example
+
+    ```python
+    from tfp_analytic import bijectors as tfab
+    tfab.CubicRational.loc_mask().tolist()  # ==> [True, False, False]
+    ```
+    """
+    return np.array([name == 'loc' for name in cls.raw_param_names], bool)
 
   @classmethod
   def _params_from_raw(cls, raw_params):
@@ -104,3 +139,42 @@ class AnalyticBijector(ImportablePathRepr,
   def _is_increasing(cls):
     return True
 
+
+class SelfInverseConjugation(AnalyticBijector):
+  """Base of the families whose inverse is the same map, other parameters.
+
+  Subclasses set `_conjugate`, a `staticmethod` from `(x, *params)` to
+  `(y, log dy/dx)` with the parameters in the order of `raw_param_names`,
+  and implement `_inverse_params()`: the parameters, as `_forward_params()`
+  returns them, for which `_conjugate` is the inverse map.
+
+  #### Example
+
+  ```python
+  from tfp_analytic import bijectors as tfab
+  from tfp_analytic.bijectors._base import SelfInverseConjugation
+  b = tfab.CubicConjugation(loc=0., shift=0.5, linear=1., cubic=1.)
+  isinstance(b, SelfInverseConjugation)  # ==> True
+  b.inverse(b.forward(1.))  # ==> 1.
+  ```
+  """
+
+  def _forward_params(self):
+    return tuple(tf.convert_to_tensor(getattr(self, name))
+                 for name in self.raw_param_names)
+
+  def _inverse_params(self):
+    raise NotImplementedError(
+        f'{type(self).__name__} must implement `_inverse_params`')
+
+  def _forward(self, x):
+    return self._conjugate(x, *self._forward_params())[0]
+
+  def _inverse(self, y):
+    return self._conjugate(y, *self._inverse_params())[0]
+
+  def _forward_log_det_jacobian(self, x):
+    return self._conjugate(x, *self._forward_params())[1]
+
+  def _inverse_log_det_jacobian(self, y):
+    return self._conjugate(y, *self._inverse_params())[1]

@@ -13,7 +13,7 @@ from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors import _numerics
 from tfp_analytic.bijectors import parametrization
-from tfp_analytic.bijectors._base import AnalyticBijector
+from tfp_analytic.bijectors._base import SelfInverseConjugation
 
 __all__ = ['CubicConjugation']
 
@@ -79,7 +79,7 @@ def _conjugate(x, loc, shift, linear, cubic):
   return y, ldj
 
 
-class CubicConjugation(AnalyticBijector):
+class CubicConjugation(SelfInverseConjugation):
   """Odd-cubic conjugation of a shift: `Y = loc + g^{-1}(g(X - loc) + shift)`.
 
   With `u = X - loc` and `g(v) = linear * v + cubic * v^3`:
@@ -131,6 +131,7 @@ class CubicConjugation(AnalyticBijector):
 
   raw_param_names = ('loc', 'shift', 'linear', 'cubic')
   num_raw_params = 4
+  _conjugate = staticmethod(_conjugate)
 
   def __init__(self,
                loc=0.,
@@ -191,25 +192,9 @@ class CubicConjugation(AnalyticBijector):
     """The cubic coefficient of `g`."""
     return self._cubic
 
-  def _forward_params(self):
-    return (tf.convert_to_tensor(self.loc), tf.convert_to_tensor(self.shift),
-            tf.convert_to_tensor(self.linear), tf.convert_to_tensor(self.cubic))
-
   def _inverse_params(self):
     loc, shift, linear, cubic = self._forward_params()
     return loc, -shift, linear, cubic
-
-  def _forward(self, x):
-    return _conjugate(x, *self._forward_params())[0]
-
-  def _inverse(self, y):
-    return _conjugate(y, *self._inverse_params())[0]
-
-  def _forward_log_det_jacobian(self, x):
-    return _conjugate(x, *self._forward_params())[1]
-
-  def _inverse_log_det_jacobian(self, y):
-    return _conjugate(y, *self._inverse_params())[1]
 
   def _parameter_control_dependencies(self, is_init):
     if not self.validate_args:

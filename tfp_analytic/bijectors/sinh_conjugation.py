@@ -14,7 +14,7 @@ from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors import _numerics
 from tfp_analytic.bijectors import parametrization
-from tfp_analytic.bijectors._base import AnalyticBijector
+from tfp_analytic.bijectors._base import SelfInverseConjugation
 
 __all__ = ['SinhConjugation']
 
@@ -109,7 +109,7 @@ def _conjugate(x, loc, scale, shift, outer_log_scale, inner_log_scale):
           tf.where(is_tail, ldj_tail, ldj_core))
 
 
-class SinhConjugation(AnalyticBijector):
+class SinhConjugation(SelfInverseConjugation):
   """Affine map in sinh coordinates: `Y = loc + scale * asinh(z)`.
 
   With `a = (X - loc) / scale`, `mu = outer_log_scale` and
@@ -163,6 +163,7 @@ class SinhConjugation(AnalyticBijector):
   raw_param_names = ('loc', 'scale', 'shift', 'outer_log_scale',
                      'inner_log_scale')
   num_raw_params = 5
+  _conjugate = staticmethod(_conjugate)
 
   def __init__(self,
                loc=0.,
@@ -233,27 +234,9 @@ class SinhConjugation(AnalyticBijector):
     """`nu`, the log of the scale applied before the shift."""
     return self._inner_log_scale
 
-  def _forward_params(self):
-    return (tf.convert_to_tensor(self.loc), tf.convert_to_tensor(self.scale),
-            tf.convert_to_tensor(self.shift),
-            tf.convert_to_tensor(self.outer_log_scale),
-            tf.convert_to_tensor(self.inner_log_scale))
-
   def _inverse_params(self):
     loc, scale, shift, mu, nu = self._forward_params()
     return loc, scale, -shift, -nu, -mu
-
-  def _forward(self, x):
-    return _conjugate(x, *self._forward_params())[0]
-
-  def _inverse(self, y):
-    return _conjugate(y, *self._inverse_params())[0]
-
-  def _forward_log_det_jacobian(self, x):
-    return _conjugate(x, *self._forward_params())[1]
-
-  def _inverse_log_det_jacobian(self, y):
-    return _conjugate(y, *self._inverse_params())[1]
 
   def _parameter_control_dependencies(self, is_init):
     if not self.validate_args:

@@ -359,9 +359,7 @@ def spread_raw_init(family, num_members, seed=None, loc_scale=1.,
   shape = list(batch_shape) + [num_members, family.num_raw_params]
   noise = tf.random.stateless_normal(
       shape, seed=(0, 0) if seed is None else seed, dtype=dtype)
-  is_loc = tf.constant(
-      [name == 'loc' for name in family.raw_param_names])
-  raw = noise * tf.where(is_loc, tf.cast(loc_scale, dtype),
+  raw = noise * tf.where(family.loc_mask(), tf.cast(loc_scale, dtype),
                          tf.cast(delta_scale, dtype))
   return tf.reshape(raw, shape[:-2] + [num_members * family.num_raw_params])
 

@@ -15,14 +15,10 @@ import tensorflow_probability as tfp
 from tfp_analytic import bijectors as tfab
 from tfp_analytic import train
 from tfp_analytic.experiments import _common
+from tfp_analytic.flows import ANALYTIC_FAMILIES
 
 tfd = tfp.distributions
 
-FAMILIES = {
-    'cubic_rational': tfab.CubicRational,
-    'sinh_conjugation': tfab.SinhConjugation,
-    'cubic_conjugation': tfab.CubicConjugation,
-}
 PAPER = {  # 3P numbers of the paper's later version (docs/experiments.md#1d).
     ('cubic_rational', 27): dict(ess=0.99, forward_kl=3.5e-3),
 }
@@ -58,7 +54,7 @@ def evaluate(flow, amplitude, num_samples, seed):
 
 
 def add_arguments(parser):
-  parser.add_argument('--family', choices=sorted(FAMILIES),
+  parser.add_argument('--family', choices=sorted(ANALYTIC_FAMILIES),
                       default='cubic_rational', help='the scalar family')
   parser.add_argument('--members', type=int, nargs='+', default=None,
                       help='stack sizes to train (default 1 3 9 27)')
@@ -78,7 +74,7 @@ def run(args):
                 amplitude=args.amplitude, batch_size=args.batch_size,
                 learning_rate=args.learning_rate, eval_samples=num_eval)
   out = _common.prepare_output(args, config)
-  family = FAMILIES[args.family]
+  family = ANALYTIC_FAMILIES[args.family]
   target = lambda x: target_log_prob(x, args.amplitude)
 
   results, histories, flows = {}, {}, {}

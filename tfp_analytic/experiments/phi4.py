@@ -31,8 +31,7 @@ from tfp_analytic.experiments import _common
 tfd = tfp.distributions
 tfb = tfp.bijectors
 
-TRANSFORMS = ('cubic_rational', 'cubic_conjugation', 'sinh_conjugation',
-              'spline', 'affine')
+TRANSFORMS = (*flows.ANALYTIC_FAMILIES, 'spline', 'affine')
 PAPER_ESS = {'cubic_rational': 0.3966, 'cubic_conjugation': 0.3885,
              'sinh_conjugation': 0.3851, 'spline': 0.3434, 'affine': 0.3185}
 # Paper §5.5.2: naive ESS ~ 90 % with every sample at M < 0; pretraining

@@ -23,8 +23,7 @@ from tfp_analytic.experiments import targets
 # The paper's forward KL (its later version;
 # docs/experiments.md#spiral-coupling).
 PAPER_FORWARD_KL = {'cubic_conjugation': 0.35, 'spline': 0.45, 'affine': 0.8}
-TRANSFORMS = ('cubic_rational', 'sinh_conjugation', 'cubic_conjugation',
-              'spline', 'affine')
+TRANSFORMS = (*flows.ANALYTIC_FAMILIES, 'spline', 'affine')
 
 
 def add_arguments(parser):

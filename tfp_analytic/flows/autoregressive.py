@@ -3,7 +3,7 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_analytic.bijectors._repr import ImportablePathRepr
+from tfp_analytic.bijectors.autoregressive_layer import AutoregressiveLayer
 from tfp_analytic.flows import _common
 from tfp_analytic.flows import networks
 from tfp_analytic.flows import transforms
@@ -47,34 +47,6 @@ class AutoregressiveConditioner(tf.Module):
   def __call__(self, y, **condition_kwargs):
     del condition_kwargs  # Unconditional flows.
     return self._transform.from_raw(self.network(y))
-
-
-class _AutoregressiveLayer(ImportablePathRepr, tfb.MaskedAutoregressiveFlow):
-  """`tfb.MaskedAutoregressiveFlow` whose density direction is one pass.
-
-  TFP's MAF runs its network once for `inverse` and again for the inverse
-  log-det, so `log_prob` costs two passes per layer (XLA removes only part of
-  the duplicate). Here `inverse` returns its log-det as a greedy cache
-  attribute (the pattern of `tfb.FFJORD`). The sampling direction is TFP's
-  own loop of `d` passes.
-  """
-
-  _cache = _common.FreshAttrsCache(
-      forward_name='_augmented_forward', inverse_name='_augmented_inverse')
-
-  def _augmented_forward(self, x, **condition_kwargs):
-    return super()._forward(x, **condition_kwargs), None
-
-  def _augmented_inverse(self, y, **condition_kwargs):
-    bijector = self._bijector_fn(y, **condition_kwargs)
-    ildj = bijector.inverse_log_det_jacobian(y, event_ndims=1)
-    return bijector.inverse(y), {'ildj': ildj, 'fldj': -ildj}
-
-  def _forward(self, x, **condition_kwargs):
-    return self._augmented_forward(x, **condition_kwargs)[0]
-
-  def _inverse(self, y, **condition_kwargs):
-    return self._augmented_inverse(y, **condition_kwargs)[0]
 
 
 def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
@@ -136,7 +108,7 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
         input_order='left-to-right' if k % 2 == 0 else 'right-to-left',
         output_bias=transforms.output_bias(transform, event_size),
         dtype=dtype, name=f'made_{k}')
-    layers.append(_AutoregressiveLayer(
+    layers.append(AutoregressiveLayer(
         bijector_fn=AutoregressiveConditioner(network, transform),
         name=f'autoregressive_{k}'))
   if inverse:

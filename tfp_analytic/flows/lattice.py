@@ -4,23 +4,17 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_analytic.bijectors.coupling_layer import CouplingLayer
+from tfp_analytic.bijectors.fourier_scaling import FourierScaling
+from tfp_analytic.bijectors.zero_mode import ZeroModeBijector
 from tfp_analytic.flows import _common
 from tfp_analytic.flows import networks
 from tfp_analytic.flows import transforms
-from tfp_analytic.flows.coupling import CouplingLayer
-from tfp_analytic.lattice import FourierScaling
-from tfp_analytic.lattice import ZeroModeBijector
+from tfp_analytic.lattice.masks import sublattices
 
 tfb = tfp.bijectors
 
 __all__ = ['LatticeConditioner', 'lattice_flow']
-
-
-def _sublattices(lattice_shape):
-  """Row-major site indices of even (`(i + j) % 2 == 0`) and odd sites."""
-  rows, cols = np.indices(lattice_shape)
-  parity = ((rows + cols) % 2).ravel()
-  return np.flatnonzero(parity == 0), np.flatnonzero(parity == 1)
 
 
 class LatticeConditioner(tf.Module):
@@ -60,7 +54,7 @@ class LatticeConditioner(tf.Module):
     self._transform = transform
     self._lattice_shape = tuple(lattice_shape)
     self._passive_parity = passive_parity
-    even, odd = _sublattices(self._lattice_shape)
+    even, odd = sublattices(self._lattice_shape)
     order = np.concatenate([even, odd])
     self._lattice_order = np.argsort(order)  # position of each site in order
     self._active_sites = odd if passive_parity == 0 else even
@@ -148,7 +142,7 @@ def lattice_flow(lattice_size, transform='cubic_rational+affine',
     layers.append(ZeroModeBijector(num_members=zero_mode_members, dtype=dtype,
                                    seed=seed))
   to_vector = tfb.Reshape([num_sites], event_shape_in=list(lattice_shape))
-  to_sublattices = tfb.Permute(np.concatenate(_sublattices(lattice_shape)),
+  to_sublattices = tfb.Permute(np.concatenate(sublattices(lattice_shape)),
                                name='to_sublattices')
   layers += [to_vector, to_sublattices]
   for k in range(num_layers):

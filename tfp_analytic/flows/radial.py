@@ -84,9 +84,9 @@ def _check_radial_sizes(event_size, num_centers, num_members):
 
 def _identity_coefficients(coefficients, family):
   """Keeps only the constant term of every `loc`: the identity, spread out."""
-  is_loc = np.array([name == 'loc' for name in family.raw_param_names])
   keep = np.zeros(coefficients.shape, bool)
-  keep[:, 0] = np.tile(is_loc, coefficients.shape[0] // len(is_loc))
+  keep[:, 0] = np.tile(family.loc_mask(),
+                       coefficients.shape[0] // family.num_raw_params)
   return tf.where(keep, coefficients, tf.zeros_like(coefficients))
 
 

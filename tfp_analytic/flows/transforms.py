@@ -175,9 +175,9 @@ def _analytic(family, num_members, invert):
 
   name = f'{family.__name__}_x{num_members}' + ('_inverted' if invert else '')
   # Member k starts as the identity with its loc at the k-th spread value.
+  locs = np.array(spread_locs(num_members))[:, np.newaxis]
   initial_raw = tuple(
-      loc if key == 'loc' else 0.
-      for loc in spread_locs(num_members) for key in family.raw_param_names)
+      np.where(family.loc_mask(), locs, 0.).ravel().tolist())
   return Transform(name, num_members * family.num_raw_params, from_raw,
                    initial_raw)
 
@@ -198,11 +198,8 @@ def _compose(transforms):
                    initial_raw)
 
 
-ANALYTIC_FAMILIES = {
-    'cubic_rational': tfab.CubicRational,
-    'sinh_conjugation': tfab.SinhConjugation,
-    'cubic_conjugation': tfab.CubicConjugation,
-}
+# The one name -> class map of the analytic families, from `tfab.FAMILIES`.
+ANALYTIC_FAMILIES = {family.family_name(): family for family in tfab.FAMILIES}
 
 _BUILDERS = {
     'affine': lambda num_members, opts: _affine(opts['max_log_scale']),

@@ -13,12 +13,27 @@ y = flow.forward(phi)
 ```
 """
 
+import importlib
+
 from tfp_analytic.lattice.action import magnetization
 from tfp_analytic.lattice.action import phi4_action
-from tfp_analytic.lattice.fourier_scaling import FourierScaling
-from tfp_analytic.lattice.fourier_scaling import momentum_orbits
 from tfp_analytic.lattice.masks import checkerboard_mask
-from tfp_analytic.lattice.zero_mode import ZeroModeBijector
+from tfp_analytic.lattice.masks import sublattices
+from tfp_analytic.lattice.momenta import momentum_orbits
+
+# The lattice bijectors live in `tfp_analytic.bijectors`, which imports the
+# physics from here (`FourierScaling` its momenta); re-exported on first use,
+# so that neither package needs the other complete to load.
+_BIJECTORS = {'FourierScaling': 'fourier_scaling',
+              'ZeroModeBijector': 'zero_mode'}
+
+
+def __getattr__(name):
+  if name not in _BIJECTORS:
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+  module = importlib.import_module(f'tfp_analytic.bijectors.{_BIJECTORS[name]}')
+  return getattr(module, name)
+
 
 __all__ = [
     'FourierScaling',
@@ -27,4 +42,5 @@ __all__ = [
     'magnetization',
     'momentum_orbits',
     'phi4_action',
+    'sublattices',
 ]

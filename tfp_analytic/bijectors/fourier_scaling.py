@@ -1,53 +1,14 @@
 """FourierScaling: a learnable scaling of each Fourier mode of a field."""
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_analytic.bijectors._repr import ImportablePathRepr
+from tfp_analytic.lattice.momenta import momentum_orbits
 
-__all__ = ['FourierScaling', 'momentum_orbits']
+__all__ = ['FourierScaling']
 
 tfb = tfp.bijectors
-
-
-def momentum_orbits(lattice_shape):
-  """Labels of the orbits of the lattice momenta under the lattice symmetries.
-
-  The momenta of an `L1 x L2` periodic lattice are `k = (k1, k2)` modulo
-  `(L1, L2)`. The reflections `k_i -> -k_i` are symmetries of every periodic
-  lattice; a square lattice also has the swap `k1 <-> k2` (together: the
-  dihedral group D4). Since `-k` is in the orbit of `k`, a scaling constant on
-  orbits maps real fields to real fields.
-
-  Args:
-    lattice_shape: `(L1, L2)`, Python ints.
-
-  Returns:
-    `(orbit_index, orbit_sizes)`: int NumPy arrays of shapes `[L1, L2]`
-    (the orbit of each momentum, numbered by first appearance in the sorted
-    canonical representatives) and `[num_orbits]`.
-
-  #### Example
-
-  ```python
-  from tfp_analytic import lattice
-  index, sizes = lattice.momentum_orbits([4, 4])
-  len(sizes)  # ==> 6
-  sizes.sum()  # ==> 16
-  ```
-  """
-  size1, size2 = lattice_shape
-  k1, k2 = np.indices((size1, size2))
-  images = [(s1 * k1 % size1, s2 * k2 % size2)
-            for s1 in (1, -1) for s2 in (1, -1)]
-  if size1 == size2:
-    images += [(b, a) for a, b in images]
-  # Canonical representative: the smallest image, encoded as one integer.
-  codes = np.min([a * size2 + b for a, b in images], axis=0)
-  _, orbit_index, orbit_sizes = np.unique(
-      codes, return_inverse=True, return_counts=True)
-  return orbit_index.reshape(size1, size2), orbit_sizes
 
 
 class FourierScaling(ImportablePathRepr, tfb.Bijector):
@@ -69,8 +30,8 @@ class FourierScaling(ImportablePathRepr, tfb.Bijector):
 
   ```python
   import tensorflow as tf
-  from tfp_analytic import lattice
-  scaling = lattice.FourierScaling([4, 4])
+  from tfp_analytic import bijectors as tfab
+  scaling = tfab.FourierScaling([4, 4])
   scaling.log_scales.assign(tf.linspace(-0.5, 0.5, scaling.num_orbits))
   phi = tf.random.stateless_normal([3, 4, 4], seed=(1, 2))
   y = scaling.forward(phi)

@@ -44,8 +44,8 @@ class ZeroModeBijector(ImportablePathRepr, tfb.Bijector):
 
   ```python
   import tensorflow as tf
-  from tfp_analytic import lattice
-  zero_mode = lattice.ZeroModeBijector(num_members=4, seed=0)
+  from tfp_analytic import bijectors as tfab
+  zero_mode = tfab.ZeroModeBijector(num_members=4, seed=0)
   phi = tf.random.stateless_normal([3, 4, 4], seed=(1, 2))
   y = zero_mode.forward(phi)
   zero_mode.forward(-phi) + y  # ==> tf.zeros([3, 4, 4])
