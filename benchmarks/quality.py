@@ -18,13 +18,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 import tf_keras
 
 from benchmarks import _timing
 from tfp_analytic import flows
 from tfp_analytic import train
-from tfp_analytic.experiments import _common
 from tfp_analytic.experiments import targets
+from tfp_analytic.train import metrics
 
 TRANSFORMS = ('spline', 'cubic_rational', 'sinh_conjugation',
               'cubic_conjugation')
@@ -55,7 +56,7 @@ def run_one(target, name, seed, args):
   flow = build(name, args.quick)
   train.fit_nll(flow, data, args.steps, batch_size=args.batch_size,
                 learning_rate=args.learning_rate, seed=seed, progress=False)
-  return _common.mean_nll(flow, test)
+  return metrics.mean_nll(tf.function(flow.log_prob), test)
 
 
 def summary(runs):

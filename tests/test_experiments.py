@@ -9,6 +9,9 @@ import pytest
 
 from tfp_analytic.experiments import __main__ as cli
 from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import _config
+from tfp_analytic.experiments import report
+from tfp_analytic.experiments import spiral_coupling
 from tfp_analytic.experiments import spiral_radial
 from tfp_analytic.experiments import tabular
 
@@ -117,3 +120,57 @@ def test_report_collects_runs(tmp_path):
   text = results.read_text()
   assert '## 1d' in text and 'cubic_rational_x3' in text
   assert '../runs/1d/density.png' in text
+
+
+def test_seeds_run_each_seed_and_report_aggregates(tmp_path):
+  runs = tmp_path / 'runs'
+  assert cli.main(['1d', '--quick', '--no-progress', '--seeds', '2',
+                   '--members', '1', '--steps', '20', '--eval-samples',
+                   '500', '--out', str(runs / '1d')]) == 0
+  configs = [json.loads((runs / '1d' / f'seed{k}' / 'config.json')
+                        .read_text()) for k in range(2)]
+  assert [c['seed'] for c in configs] == [0, 1]
+  assert [c['members'] for c in configs] == [[1], [1]]  # --members kept
+  ess = [json.loads((runs / '1d' / f'seed{k}' / 'metrics.json').read_text())
+         ['cubic_rational_x1']['ess'] for k in range(2)]
+  assert ess[0] != ess[1]
+  results = tmp_path / 'RESULTS.md'
+  assert cli.main(['report', '--runs-dir', str(runs), '--results',
+                   str(results)]) == 0
+  text = results.read_text()
+  assert 'seeds 0, 1 (n = 2)' in text
+  mean, std = np.mean(ess), np.std(ess)
+  assert report._format(mean) + ' ± ' + report._format(std) in text
+  assert '(n = 2)' in text.split('| cubic_rational_x1 |')[1]
+
+
+def test_report_marks_guessed_paper_numbers(tmp_path):
+  run = tmp_path / 'runs' / 'spiral-radial'
+  run.mkdir(parents=True)
+  (run / 'metrics.json').write_text(json.dumps({'M=1': dict(
+      test_nll=-0.5, forward_kl=0.355, paper=dict(
+          test_nll=-0.61, forward_kl=0.245, guessed=['forward_kl']))}))
+  report.write_report(tmp_path / 'runs', tmp_path / 'RESULTS.md')
+  row = next(line for line in
+             (tmp_path / 'RESULTS.md').read_text().splitlines()
+             if line.startswith('| M=1 |'))
+  assert row == '| M=1 | -0.500 | -0.610 | 0.355 | 0.245 (G) |'
+
+
+def test_command_line_refuses_flags_it_would_ignore(capsys):
+  with pytest.raises(SystemExit):
+    cli.main(['report', '--quick'])
+  with pytest.raises(SystemExit):
+    cli.main(['1d', '--seed', '1', '--seeds', '2'])
+  assert 'not allowed with argument' in capsys.readouterr().err
+
+
+def test_quick_preset_yields_to_given_options():
+  args = cli._parser().parse_args(['spiral-coupling', '--quick',
+                                   '--layers', '3'])
+  config = _config.from_args(spiral_coupling.Config, args)
+  assert (config.layers, config.width, config.steps) == (3, 16, 100)
+  full = _config.from_args(spiral_coupling.Config,
+                           cli._parser().parse_args(['spiral-coupling']))
+  assert full == spiral_coupling.Config()
+  assert (full.layers, full.width, full.steps) == (12, 128, 5000)

@@ -1,9 +1,15 @@
 """Command line: `python -m tfp_analytic.experiments <name> [options]`."""
 
 import argparse
+import copy
 import importlib
 import os
 import sys
+from pathlib import Path
+
+import tf_keras
+
+from tfp_analytic.experiments import report
 
 # name -> (module, one line of help)
 EXPERIMENTS = {
@@ -19,9 +25,28 @@ EXPERIMENTS = {
              'KL; ESS, zero-mode pretraining'),
     'tabular': ('tabular', 'tabular density estimation (UCI files or '
                 'scikit-learn data), MAF and coupling flows'),
-    'report': ('report', 'collect runs/<name>/metrics.json into '
-               'results/RESULTS.md'),
 }
+REPORT_HELP = ('collect runs/<name>/metrics.json (and runs/<name>/seed<k>/) '
+               'into results/RESULTS.md, seeds as mean ± std')
+
+
+def _add_common_arguments(command, name):
+  command.add_argument('--quick', action='store_true',
+                       help='tiny run (seconds): a smoke test of the code')
+  command.add_argument('--steps', type=int, default=None,
+                       help='training steps (default: the paper\'s)')
+  seeds = command.add_mutually_exclusive_group()
+  seeds.add_argument('--seed', type=int, default=0, help='random seed')
+  seeds.add_argument('--seeds', type=int, default=None, metavar='N',
+                     help='run seeds 0..N-1, each into OUT/seed<k>')
+  command.add_argument('--out', default=os.path.join('runs', name),
+                       help=f'output folder (default: runs/{name})')
+  command.add_argument('--no-progress', action='store_true',
+                       help='hide progress bars')
+  command.add_argument('--no-jit', action='store_true',
+                       help='train without XLA (always so with --quick, '
+                            'where compiling would take longer than '
+                            'training)')
 
 
 def _parser():
@@ -34,27 +59,41 @@ def _parser():
   for name, (module_name, help_text) in EXPERIMENTS.items():
     module = importlib.import_module(f'tfp_analytic.experiments.{module_name}')
     command = sub.add_parser(name, help=help_text, description=help_text)
-    command.add_argument('--quick', action='store_true',
-                         help='tiny run (seconds): a smoke test of the code')
-    command.add_argument('--steps', type=int, default=None,
-                         help='training steps (default: the paper\'s)')
-    command.add_argument('--seed', type=int, default=0, help='random seed')
-    command.add_argument('--out', default=os.path.join('runs', name),
-                         help=f'output folder (default: runs/{name})')
-    command.add_argument('--no-progress', action='store_true',
-                         help='hide progress bars')
-    command.add_argument('--no-jit', action='store_true',
-                         help='train without XLA (always so with --quick, '
-                              'where compiling would take longer than '
-                              'training)')
+    _add_common_arguments(command, name)
     module.add_arguments(command)
     command.set_defaults(run=module.run)
+  command = sub.add_parser('report', help=REPORT_HELP,
+                           description=REPORT_HELP)
+  report.add_arguments(command)
+  command.set_defaults(run=report.run)
   return parser
 
 
+def run_seeds(args):
+  """Runs `args.run` once, or for seeds 0..N-1 into `<out>/seed<k>`.
+
+  Each run first seeds TensorFlow, NumPy and Python (`tf_keras.utils.
+  set_random_seed`): the conditioners' Keras layers draw their initial
+  weights from there.
+  """
+  if getattr(args, 'seeds', None) is None:
+    if hasattr(args, 'seed'):
+      tf_keras.utils.set_random_seed(args.seed)
+    return [args.run(args)]
+  if args.seeds < 1:
+    raise SystemExit(f'--seeds must be at least 1, got {args.seeds}')
+  results = []
+  for seed in range(args.seeds):
+    seeded = copy.copy(args)
+    seeded.seed, seeded.out = seed, str(Path(args.out) / f'seed{seed}')
+    print(f'seed {seed} of 0..{args.seeds - 1}: {seeded.out}')
+    tf_keras.utils.set_random_seed(seed)
+    results.append(args.run(seeded))
+  return results
+
+
 def main(argv=None):
-  args = _parser().parse_args(argv)
-  args.run(args)
+  run_seeds(_parser().parse_args(argv))
   return 0
 
 

@@ -94,16 +94,6 @@ def traced_log_prob(flow):
   return tf.function(flow.log_prob)
 
 
-def mean_nll(flow, data, batch_size=4096):
-  """`-mean(log q(x))` over `data`, in batches of `batch_size`."""
-  data = np.asarray(data, flow.dtype.as_numpy_dtype)
-  log_prob = traced_log_prob(flow)
-  total = 0.
-  for start in range(0, len(data), batch_size):
-    total -= float(np.sum(log_prob(data[start:start + batch_size])))
-  return total / len(data)
-
-
 def grid_2d(extent, size):
   """A `size x size` grid on the square `[-extent, extent]^2`: `(xs, points)`."""
   xs = np.linspace(-extent, extent, size)

@@ -8,6 +8,8 @@ Metrics: ESS on fresh samples, and forward KL by quadrature (1-D, so exact up to
 the grid).
 """
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -15,6 +17,7 @@ import tensorflow_probability as tfp
 from tfp_analytic import bijectors as tfab
 from tfp_analytic import train
 from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import _config
 from tfp_analytic.flows import ANALYTIC_FAMILIES
 
 tfd = tfp.distributions
@@ -53,57 +56,62 @@ def evaluate(flow, amplitude, num_samples, seed):
   return dict(ess=float(ess), forward_kl=forward_kl(flow, amplitude))
 
 
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """The settings of a run; `--quick` trains small stacks briefly."""
+  family: str = _config.option('cubic_rational', 'the scalar family',
+                               choices=sorted(ANALYTIC_FAMILIES))
+  members: tuple = _config.option((1, 3, 9, 27), 'stack sizes to train',
+                                  quick=(1, 3, 9))
+  steps: int = _config.option(15_000, 'training steps', quick=300)
+  amplitude: float = _config.option(
+      2., 'cosine amplitude a of the target (paper: 2; 0.5 reproduces its '
+      'curves)')
+  batch_size: int = _config.option(128, 'batch size')
+  learning_rate: float = _config.option(
+      1e-2, 'initial rate; decays exponentially 10x')
+  eval_samples: int = _config.option(100_000, 'samples for the ESS',
+                                     quick=10_000)
+
+
 def add_arguments(parser):
-  parser.add_argument('--family', choices=sorted(ANALYTIC_FAMILIES),
-                      default='cubic_rational', help='the scalar family')
-  parser.add_argument('--members', type=int, nargs='+', default=None,
-                      help='stack sizes to train (default 1 3 9 27)')
-  parser.add_argument('--amplitude', type=float, default=2.,
-                      help='cosine amplitude a of the target (paper: 2; 0.5 '
-                           'reproduces its curves)')
-  parser.add_argument('--batch-size', type=int, default=128)
-  parser.add_argument('--learning-rate', type=float, default=1e-2,
-                      help='initial rate; decays exponentially 10x')
+  _config.add_arguments(parser, Config)
 
 
 def run(args):
-  members = args.members or ([1, 3, 9] if args.quick else [1, 3, 9, 27])
-  steps = args.steps or (300 if args.quick else 15_000)
-  num_eval = 10_000 if args.quick else 100_000
-  config = dict(family=args.family, members=members, steps=steps,
-                amplitude=args.amplitude, batch_size=args.batch_size,
-                learning_rate=args.learning_rate, eval_samples=num_eval)
-  out = _common.prepare_output(args, config)
-  family = ANALYTIC_FAMILIES[args.family]
-  target = lambda x: target_log_prob(x, args.amplitude)
+  config = _config.from_args(Config, args)
+  out = _common.prepare_output(args, dataclasses.asdict(config))
+  family = ANALYTIC_FAMILIES[config.family]
+  amplitude, num_eval = config.amplitude, config.eval_samples
+  target = lambda x: target_log_prob(x, amplitude)
 
   results, histories, flows = {}, {}, {}
-  for n in members:
+  for n in config.members:
     flow = tfd.TransformedDistribution(
         tfd.Normal(0., 1.),
         tfab.trainable_stack(family, n, seed=(args.seed, n)))
-    initial = evaluate(flow, args.amplitude, num_eval, (args.seed, 1))
+    initial = evaluate(flow, amplitude, num_eval, (args.seed, 1))
     history = train.fit_reverse_kl(
-        flow, target, steps, batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        final_learning_rate=args.learning_rate / 10., seed=args.seed,
+        flow, target, config.steps, batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        final_learning_rate=config.learning_rate / 10., seed=args.seed,
         checkpoint_dir=str(out / f'checkpoints_{n}'),
         progress=not args.no_progress)
-    final = evaluate(flow, args.amplitude, num_eval, (args.seed, 2))
-    results[f'{args.family}_x{n}'] = dict(
+    final = evaluate(flow, amplitude, num_eval, (args.seed, 2))
+    results[f'{config.family}_x{n}'] = dict(
         members=n, initial=initial, **final,
         final_loss=float(np.mean(history['loss'][-100:])),
-        paper=PAPER.get((args.family, n)))
+        paper=PAPER.get((config.family, n)))
     histories[f'N = {n}'] = history['loss']
     flows[n] = flow
-    print(f'{args.family} x{n}: ESS {initial["ess"]:.1%} -> {final["ess"]:.1%}'
-          f', forward KL {initial["forward_kl"]:.3g} -> '
+    print(f'{config.family} x{n}: ESS {initial["ess"]:.1%} -> '
+          f'{final["ess"]:.1%}, forward KL {initial["forward_kl"]:.3g} -> '
           f'{final["forward_kl"]:.3g}')
     # After every stack size, so that a run cut short keeps what it learned.
     _common.write_metrics(out, results)
 
   _common.plot_training_curves(histories, out, ylabel='reverse KL - log Z')
-  _plot_densities(flows, args.amplitude, out)
+  _plot_densities(flows, amplitude, out)
   return results
 
 

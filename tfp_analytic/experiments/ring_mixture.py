@@ -10,102 +10,89 @@ Monte Carlo from the target), parameter counts. Figures: densities vs the
 target, training curves, the learned centers over the radial flow's density.
 """
 
+import dataclasses
+
 import numpy as np
 
 from tfp_analytic import bijectors as tfab
 from tfp_analytic import flows
-from tfp_analytic import train
 from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import _config
+from tfp_analytic.experiments import _fit
 from tfp_analytic.experiments import targets
 
 # Parameter counts the paper reports (docs/experiments.md#ring-mixture); its
 # comparison is qualitative (radial smoothest), so there are no NLLs to match.
 PAPER_PARAMETERS = {'radial': 1664, 'angular': 7808, 'coupling': 2_310_912}
 MODELS = ('radial', 'angular', 'coupling')
+option = _config.option
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """The settings of a run; `--quick` trains tiny flows."""
+  models: tuple = option(
+      ('radial', 'coupling'), 'models to train. "angular" (Fourier radial, '
+      'M = 2) chains 32 separately compiled layers: on CPU its XLA '
+      'compilation takes many GB', choices=MODELS)
+  steps: int = option(5000, 'training steps', quick=100)
+  radius: float = option(2., 'radius of the ring of components')
+  width: float = option(0.2, 'standard deviation of each component')
+  centers: int = option(32, 'centers of the radial flows', quick=2)
+  members: int = option(12, 'cubic conjugations per radial map or '
+                        'coordinate', quick=2)
+  coupling_layers: int = option(16, 'layers of the coupling flow', quick=2)
+  coupling_width: int = option(256, 'conditioner width of the coupling flow',
+                               quick=16)
+  batch_size: int = option(256, 'batch size')
+  learning_rate: float = option(1e-2, 'constant rate of the radial flows')
+  coupling_learning_rate: float = option(
+      1e-4, 'peak rate of the coupling flow (warmup, decay)', quick=3e-3)
+  test_samples: int = option(100_000, 'held-out samples', quick=2000)
 
 
 def add_arguments(parser):
-  parser.add_argument('--models', nargs='+', choices=MODELS, default=None,
-                      help='default: radial coupling. "angular" (Fourier '
-                      'radial, M = 2) chains 32 separately compiled layers: '
-                      'on CPU its XLA compilation takes many GB')
-  parser.add_argument('--radius', type=float, default=2.)
-  parser.add_argument('--width', type=float, default=0.2,
-                      help='standard deviation of each component')
-  parser.add_argument('--centers', type=int, default=32)
-  parser.add_argument('--members', type=int, default=12,
-                      help='cubic conjugations per radial map or coordinate')
-  parser.add_argument('--batch-size', type=int, default=256)
-  parser.add_argument('--learning-rate', type=float, default=1e-2,
-                      help='constant rate of the radial flows')
-  parser.add_argument('--coupling-learning-rate', type=float, default=1e-4,
-                      help='peak rate of the coupling flow (warmup, decay)')
+  _config.add_arguments(parser, Config)
 
 
-def _build(name, args):
-  """(flow, training schedule) for one model; tiny ones in quick mode."""
-  centers, members = ((2, 2) if args.quick else (args.centers, args.members))
+def _arm(name, config, seed):
+  """The flow `name` and its training schedule."""
   if name == 'coupling':
-    layers, width = (2, 16) if args.quick else (16, 256)
-    flow = flows.coupling_flow(2, 'cubic_conjugation', num_members=members,
-                               num_layers=layers, hidden_units=(width,) * 3,
-                               residual=True, name='coupling')
-    rate = 3e-3 if args.quick else args.coupling_learning_rate
-    return flow, dict(learning_rate=rate, warmup_steps=100,
-                      final_learning_rate=rate / 10.)
-  flow = flows.radial_flow(
-      2, num_centers=centers, transform='cubic_conjugation',
-      num_members=members, angular='fourier' if name == 'angular' else None,
-      num_modes=2, center_stddev=args.radius, seed=args.seed, name=name)
-  return flow, dict(learning_rate=args.learning_rate)
+    flow = flows.coupling_flow(
+        2, 'cubic_conjugation', num_members=config.members,
+        num_layers=config.coupling_layers,
+        hidden_units=(config.coupling_width,) * 3, residual=True,
+        name='coupling')
+    rate = config.coupling_learning_rate
+    schedule = dict(learning_rate=rate, warmup_steps=100,
+                    final_learning_rate=rate / 10.)
+  else:
+    flow = flows.radial_flow(
+        2, num_centers=config.centers, transform='cubic_conjugation',
+        num_members=config.members,
+        angular='fourier' if name == 'angular' else None, num_modes=2,
+        center_stddev=config.radius, seed=seed, name=name)
+    schedule = dict(learning_rate=config.learning_rate)
+  return _fit.Arm(flow, schedule, dict(parameters=PAPER_PARAMETERS[name]))
 
 
 def run(args):
-  models = args.models or ['radial', 'coupling']
-  steps = args.steps or (100 if args.quick else 5000)
-  num_test = 2000 if args.quick else 100_000
-  config = dict(models=models, radius=args.radius, width=args.width,
-                centers=args.centers, members=args.members, steps=steps,
-                batch_size=args.batch_size, learning_rate=args.learning_rate,
-                coupling_learning_rate=args.coupling_learning_rate,
-                test_samples=num_test)
-  out = _common.prepare_output(args, config)
-  target = targets.ring_mixture(radius=args.radius, scale=args.width)
-  test = target.sample(num_test, seed=(args.seed, 12345)).numpy()
+  config = _config.from_args(Config, args)
+  out = _common.prepare_output(args, dataclasses.asdict(config))
+  target = targets.ring_mixture(radius=config.radius, scale=config.width)
+  test = target.sample(config.test_samples, seed=(args.seed, 12345)).numpy()
   entropy = -float(np.mean(target.log_prob(test)))
-
-  results, histories, trained = {}, {}, {}
-  for name in models:
-    flow, schedule = _build(name, args)
-    initial = _common.mean_nll(flow, test)
-    history = train.fit_nll(
-        flow, lambda n, seed: target.sample(n, seed=seed), steps,
-        batch_size=args.batch_size, **_common.fit_options(args), **schedule)
-    nll = _common.mean_nll(flow, test)
-    results[name] = dict(
-        parameters=_common.num_parameters(flow), initial_test_nll=initial,
-        test_nll=nll, forward_kl=nll - entropy,
-        paper=dict(parameters=PAPER_PARAMETERS[name]))
-    histories[name] = history['loss']
-    trained[name] = flow
-    print(f'{name}: {results[name]["parameters"]} parameters, test NLL '
-          f'{initial:.3f} -> {nll:.3f}, forward KL {nll - entropy:.3f}')
-  results['target_entropy'] = entropy
-
-  _common.write_metrics(out, results)
-  _common.plot_training_curves(histories, out, ylabel='NLL')
-  extent = args.radius + 4. * args.width + 0.5
-  densities = {'target': target.log_prob}
-  densities.update({name: _common.traced_log_prob(flow)
-                    for name, flow in trained.items()})
-  nll = {name: results[name]['test_nll'] for name in models}
-  _common.plot_densities_2d(densities, out, extent=extent,
-                            size=60 if args.quick else 150,
-                            nll=dict(nll, target=entropy))
-  radial = [n for n in models if n != 'coupling']
+  arms = {name: _arm(name, config, args.seed) for name in config.models}
+  results, log_probs = _fit.fit_and_evaluate(
+      arms, lambda n, seed: target.sample(n, seed=seed), test, out, args,
+      config.steps, config.batch_size, entropy=entropy)
+  extent = config.radius + 4. * config.width + 0.5
+  _fit.plot_densities(target.log_prob, entropy, log_probs, results, out,
+                      extent=extent, quick=args.quick)
+  radial = [name for name in config.models if name != 'coupling']
   if radial:
-    _plot_centers(trained[radial[0]], extent, results[radial[0]]['test_nll'],
-                  out)
+    _plot_centers(arms[radial[0]].flow, extent,
+                  results[radial[0]]['test_nll'], out)
   return results
 
 

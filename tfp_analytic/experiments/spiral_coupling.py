@@ -13,91 +13,83 @@ the inverse images of target samples (how well each flow Gaussianizes the
 spiral).
 """
 
+import dataclasses
+
 import numpy as np
 
 from tfp_analytic import flows
-from tfp_analytic import train
 from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import _config
+from tfp_analytic.experiments import _fit
 from tfp_analytic.experiments import targets
 
 # The paper's forward KL (its later version;
 # docs/experiments.md#spiral-coupling).
 PAPER_FORWARD_KL = {'cubic_conjugation': 0.35, 'spline': 0.45, 'affine': 0.8}
 TRANSFORMS = (*flows.ANALYTIC_FAMILIES, 'spline', 'affine')
+option = _config.option
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """The settings of a run; `--quick` trains two tiny flows."""
+  transforms: tuple = option(TRANSFORMS, 'transforms to compare',
+                             quick=('cubic_conjugation', 'affine'),
+                             choices=TRANSFORMS)
+  steps: int = option(5000, 'training steps', quick=100)
+  members: int = option(9, 'members of each analytic stack', quick=3)
+  layers: int = option(12, 'coupling layers', quick=2)
+  width: int = option(128, 'conditioner width', quick=16)
+  mlp: bool = option(False, '2-layer MLP conditioners instead of ResNets')
+  spline_bound: float = option(1.2, 'the spline\'s domain [-b, b]')
+  batch_size: int = option(256, 'batch size')
+  learning_rate: float = option(
+      1e-3, 'peak rate: warmup, then decay 10x (a first guess, 1e-4, fell '
+      'short; 1e-3 reproduces the paper\'s forward KLs, results/RESULTS.md)',
+      quick=3e-3)
+  test_samples: int = option(100_000, 'held-out samples', quick=2000)
+
+  @property
+  def hidden_units(self):
+    return (self.width,) * (2 if self.mlp else 3)
+
+  @property
+  def schedule(self):
+    """`train.fit_nll` arguments: warmup to the peak, then decay 10x."""
+    return dict(learning_rate=self.learning_rate,
+                warmup_steps=min(100, self.steps // 10),
+                final_learning_rate=self.learning_rate / 10.)
 
 
 def add_arguments(parser):
-  parser.add_argument('--transforms', nargs='+', choices=TRANSFORMS,
-                      default=None, help='default: all five')
-  parser.add_argument('--members', type=int, default=9,
-                      help='members of each analytic stack')
-  parser.add_argument('--layers', type=int, default=12)
-  parser.add_argument('--width', type=int, default=128,
-                      help='conditioner width')
-  parser.add_argument('--mlp', action='store_true',
-                      help='2-layer MLP conditioners instead of ResNets')
-  parser.add_argument('--spline-bound', type=float, default=1.2)
-  parser.add_argument('--batch-size', type=int, default=256)
-  parser.add_argument('--learning-rate', type=float, default=1e-3,
-                      help='peak rate: warmup 100 steps, then decay 10x '
-                      '(a first guess, 1e-4, fell short; 1e-3 reproduces the '
-                      "paper's forward KLs, results/RESULTS.md)")
-  parser.add_argument('--test-samples', type=int, default=None,
-                      help='held-out samples (default 100000; quick 4000)')
+  _config.add_arguments(parser, Config)
 
 
 def run(args):
-  transforms = args.transforms or (
-      ['cubic_conjugation', 'affine'] if args.quick else list(TRANSFORMS))
-  steps = args.steps or (100 if args.quick else 5000)
-  layers, width = (2, 16) if args.quick else (args.layers, args.width)
-  hidden = (width, width) if args.mlp else (width,) * 3
-  members = 3 if args.quick else args.members
-  learning_rate = 3e-3 if args.quick else args.learning_rate
-  warmup = min(100, steps // 10)
-  num_test = args.test_samples or (2000 if args.quick else 100_000)
-  config = dict(transforms=transforms, steps=steps, layers=layers,
-                hidden_units=hidden, residual=not args.mlp, members=members,
-                spline_bound=args.spline_bound, batch_size=args.batch_size,
-                learning_rate=learning_rate, warmup_steps=warmup,
-                final_learning_rate=learning_rate / 10.,
-                test_samples=num_test, entropy=targets.SPIRAL_ENTROPY)
-  out = _common.prepare_output(args, config)
-  test = targets.spiral_sample(num_test, (args.seed, 12345)).numpy()
-
-  results, histories, trained = {}, {}, {}
-  for name in transforms:
-    transform = flows.get_transform(name, members,
-                                    spline_bound=args.spline_bound)
-    flow = flows.coupling_flow(2, transform, num_layers=layers,
-                               hidden_units=hidden, residual=not args.mlp,
-                               name=f'coupling_{name}')
-    initial = _common.mean_nll(flow, test)
-    history = train.fit_nll(
-        flow, targets.spiral_sample, steps, batch_size=args.batch_size,
-        learning_rate=learning_rate, warmup_steps=warmup,
-        final_learning_rate=learning_rate / 10., **_common.fit_options(args))
-    nll = _common.mean_nll(flow, test)
+  config = _config.from_args(Config, args)
+  out = _common.prepare_output(args, dict(
+      dataclasses.asdict(config), hidden_units=config.hidden_units,
+      residual=not config.mlp, **config.schedule,
+      entropy=targets.SPIRAL_ENTROPY))
+  arms = {}
+  for name in config.transforms:
+    transform = flows.get_transform(name, config.members,
+                                    spline_bound=config.spline_bound)
+    flow = flows.coupling_flow(
+        2, transform, num_layers=config.layers,
+        hidden_units=config.hidden_units, residual=not config.mlp,
+        name=f'coupling_{name}')
     paper = PAPER_FORWARD_KL.get(name)
-    results[name] = dict(
-        parameters=_common.num_parameters(flow), initial_test_nll=initial,
-        test_nll=nll, forward_kl=nll - targets.SPIRAL_ENTROPY,
-        paper=None if paper is None else dict(forward_kl=paper))
-    histories[name] = history['loss']
-    trained[name] = flow
-    print(f'{name}: test NLL {initial:.3f} -> {nll:.3f}, forward KL '
-          f'{results[name]["forward_kl"]:.3f} (paper {paper})')
-
-  _common.write_metrics(out, results)
-  _common.plot_training_curves(histories, out, ylabel='NLL')
-  densities = {'target': targets.spiral_log_prob}
-  densities.update({name: _common.traced_log_prob(flow)
-                    for name, flow in trained.items()})
-  nll = {name: result['test_nll'] for name, result in results.items()}
-  _common.plot_densities_2d(densities, out, extent=1.,
-                            size=60 if args.quick else 150,
-                            nll=dict(nll, target=targets.SPIRAL_ENTROPY))
-  _plot_latents(trained, test[:2000], out)
+    arms[name] = _fit.Arm(flow, config.schedule,
+                          None if paper is None else dict(forward_kl=paper))
+  test = targets.spiral_sample(config.test_samples, (args.seed, 12345))
+  results, log_probs = _fit.fit_and_evaluate(
+      arms, targets.spiral_sample, test.numpy(), out, args, config.steps,
+      config.batch_size, entropy=targets.SPIRAL_ENTROPY)
+  _fit.plot_densities(targets.spiral_log_prob, targets.SPIRAL_ENTROPY,
+                      log_probs, results, out, extent=1., quick=args.quick)
+  _plot_latents({name: arm.flow for name, arm in arms.items()},
+                test.numpy()[:2000], out)
   return results
 
 

@@ -12,16 +12,20 @@ Figures: densities vs the target, training curves, the images of concentric
 circles under the flow and the learned parameters as functions of the angle.
 """
 
+import dataclasses
+
 import numpy as np
 import tensorflow_probability as tfp
 
 from tfp_analytic import bijectors as tfab
 from tfp_analytic import flows
-from tfp_analytic import train
 from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import _config
+from tfp_analytic.experiments import _fit
 from tfp_analytic.experiments import targets
 
 tfd = tfp.distributions
+option = _config.option
 
 # The paper's test NLL (its later version, docs/experiments.md#spiral-radial);
 # the coupling row is its
@@ -40,86 +44,78 @@ def fourier_radial_flow(num_modes, num_members=9, seed=0):
       name=f'fourier_radial_m{num_modes}')
 
 
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """The settings of a run; `--quick` trains M = 1 for a few steps."""
+  modes: tuple = option((0, 1, 2, 3), 'harmonics M to train', quick=(1,))
+  members: int = option(9, 'SinhConjugation members of the radial map')
+  steps: int = option(5000, 'training steps', quick=60)
+  batch_size: int = option(256, 'batch size')
+  learning_rate: float = option(1e-2,
+                                'constant learning rate of the radial flows')
+  coupling: bool = option(False, 'also train a coupling-flow baseline')
+  coupling_learning_rate: float = option(
+      1e-4, 'peak rate of the baseline (warmup 100, decay 10x)')
+  coupling_members: int = option(9, 'members of the baseline\'s stacks',
+                                 quick=3)
+  coupling_layers: int = option(12, 'coupling layers of the baseline',
+                                quick=2)
+  coupling_hidden_units: tuple = option(
+      (128, 128, 128), 'the baseline\'s conditioner widths', quick=(16, 16))
+  test_samples: int = option(100_000, 'held-out samples', quick=2000)
+
+
 def add_arguments(parser):
-  parser.add_argument('--modes', type=int, nargs='+', default=None,
-                      help='harmonics M to train (default 0 1 2 3)')
-  parser.add_argument('--members', type=int, default=9,
-                      help='SinhConjugation members of the radial map')
-  parser.add_argument('--batch-size', type=int, default=256)
-  parser.add_argument('--learning-rate', type=float, default=1e-2,
-                      help='constant learning rate of the radial flows')
-  parser.add_argument('--coupling', action='store_true',
-                      help='also train a coupling-flow baseline')
-  parser.add_argument('--coupling-learning-rate', type=float, default=1e-4,
-                      help='peak rate of the baseline (warmup 100, decay 10x)')
-  parser.add_argument('--test-samples', type=int, default=None,
-                      help='held-out samples (default 100000; quick 4000)')
+  _config.add_arguments(parser, Config)
 
 
-def _coupling_baseline(quick):
-  if quick:
-    return flows.coupling_flow(2, 'cubic_rational', num_members=3,
-                               num_layers=2, hidden_units=(16, 16),
-                               residual=True)
-  return flows.coupling_flow(2, 'cubic_rational', num_members=9,
-                             num_layers=12, hidden_units=(128, 128, 128),
-                             residual=True)
+def _arms(config, seed):
+  arms = {f'M={m}': _fit.Arm(
+      fourier_radial_flow(m, config.members, seed=seed),
+      dict(learning_rate=config.learning_rate),
+      _paper(PAPER_NLL.get(m), PAPER_PARAMETERS.get(m)))
+          for m in config.modes}
+  if config.coupling:
+    rate = config.coupling_learning_rate
+    arms['coupling'] = _fit.Arm(
+        flows.coupling_flow(2, 'cubic_rational',
+                            num_members=config.coupling_members,
+                            num_layers=config.coupling_layers,
+                            hidden_units=config.coupling_hidden_units,
+                            residual=True),
+        dict(learning_rate=rate, warmup_steps=100,
+             final_learning_rate=rate / 10.),
+        _paper(PAPER_COUPLING_NLL))
+  return arms
+
+
+def _paper(nll, parameters=None):
+  """The paper's numbers; the forward KL is ours, from its NLL and our
+  entropy (marked guessed)."""
+  if nll is None:
+    return None
+  paper = dict(test_nll=nll, forward_kl=nll - targets.SPIRAL_ENTROPY,
+               guessed=['forward_kl'])
+  if parameters is not None:
+    paper['parameters'] = parameters
+  return paper
 
 
 def run(args):
-  modes = args.modes or ([1] if args.quick else [0, 1, 2, 3])
-  steps = args.steps or (60 if args.quick else 5000)
-  num_test = args.test_samples or (2000 if args.quick else 100_000)
-  config = dict(modes=modes, members=args.members, steps=steps,
-                batch_size=args.batch_size, learning_rate=args.learning_rate,
-                coupling=args.coupling,
-                coupling_learning_rate=args.coupling_learning_rate,
-                test_samples=num_test, entropy=targets.SPIRAL_ENTROPY)
-  out = _common.prepare_output(args, config)
-  test = targets.spiral_sample(num_test, (args.seed, 12345)).numpy()
-
-  models = {f'M={m}': (fourier_radial_flow(m, args.members, seed=args.seed),
-                       dict(learning_rate=args.learning_rate),
-                       PAPER_NLL.get(m), PAPER_PARAMETERS.get(m))
-            for m in modes}
-  if args.coupling:
-    models['coupling'] = (
-        _coupling_baseline(args.quick),
-        dict(learning_rate=args.coupling_learning_rate, warmup_steps=100,
-             final_learning_rate=args.coupling_learning_rate / 10.),
-        PAPER_COUPLING_NLL, None)
-
-  results, histories = {}, {}
-  for name, (flow, schedule, paper_nll, paper_size) in models.items():
-    initial = _common.mean_nll(flow, test)
-    history = train.fit_nll(
-        flow, targets.spiral_sample, steps, batch_size=args.batch_size,
-        **_common.fit_options(args), **schedule)
-    nll = _common.mean_nll(flow, test)
-    results[name] = dict(
-        parameters=_common.num_parameters(flow), initial_test_nll=initial,
-        test_nll=nll, forward_kl=nll - targets.SPIRAL_ENTROPY,
-        paper=None if paper_nll is None else dict(
-            test_nll=paper_nll,
-            forward_kl=paper_nll - targets.SPIRAL_ENTROPY,
-            **({} if paper_size is None else dict(parameters=paper_size))))
-    histories[name] = history['loss']
-    print(f'{name}: {results[name]["parameters"]} parameters, test NLL '
-          f'{initial:.3f} -> {nll:.3f} (paper {paper_nll})')
-
-  _common.write_metrics(out, results)
-  _common.plot_training_curves(histories, out, ylabel='NLL')
-  densities = {'target': targets.spiral_log_prob}
-  densities.update({name: _common.traced_log_prob(flow)
-                    for name, (flow, *_) in models.items()})
-  nll = {name: result['test_nll'] for name, result in results.items()}
-  _common.plot_densities_2d(densities, out, extent=1.,
-                            size=60 if args.quick else 150,
-                            nll=dict(nll, target=targets.SPIRAL_ENTROPY))
-  radial = {name: flow for name, (flow, *_) in models.items()
+  config = _config.from_args(Config, args)
+  out = _common.prepare_output(args, dict(dataclasses.asdict(config),
+                                          entropy=targets.SPIRAL_ENTROPY))
+  arms = _arms(config, args.seed)
+  test = targets.spiral_sample(config.test_samples, (args.seed, 12345))
+  results, log_probs = _fit.fit_and_evaluate(
+      arms, targets.spiral_sample, test.numpy(), out, args, config.steps,
+      config.batch_size, entropy=targets.SPIRAL_ENTROPY)
+  _fit.plot_densities(targets.spiral_log_prob, targets.SPIRAL_ENTROPY,
+                      log_probs, results, out, extent=1., quick=args.quick)
+  radial = {name: arm.flow for name, arm in arms.items()
             if name.startswith('M=')}
   _plot_circles(radial, out)
-  _plot_coefficients(radial[f'M={max(modes)}'].bijector, out)
+  _plot_coefficients(radial[f'M={max(config.modes)}'].bijector, out)
   return results
 
 

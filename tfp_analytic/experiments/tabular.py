@@ -13,17 +13,20 @@ the paper gives no UCI numbers in our text. Figures: data vs flow samples on
 two coordinates, training curves, test NLL per model.
 """
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
 from tfp_analytic import flows
-from tfp_analytic import train
 from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import _config
+from tfp_analytic.experiments import _fit
 
 MODELS = ('maf', 'coupling')
 TRANSFORMS = ('cubic_rational', 'affine', 'spline')
 SKLEARN_DATASETS = ('breast_cancer', 'wine')
+option = _config.option
 
 
 def load_tabular(data_dir, name):
@@ -106,80 +109,60 @@ def load_sklearn(name, seed=0):
           data[-num_test:])
 
 
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """The settings of a run; `--quick` trains tiny flows of one transform."""
+  data_dir: str = option(None, 'folder of preprocessed UCI data (see '
+                         'load_tabular); none: a scikit-learn data set',
+                         type=str)
+  dataset: str = option('breast_cancer', 'a subfolder of --data-dir, or one '
+                        f'of {", ".join(SKLEARN_DATASETS)}')
+  models: tuple = option(MODELS, 'flows to train', choices=MODELS)
+  transforms: tuple = option(TRANSFORMS, 'transforms of each flow',
+                             quick=('cubic_rational',), choices=TRANSFORMS)
+  steps: int = option(5000, 'training steps', quick=100)
+  validate_every: int = option(25, 'steps between validation NLLs; the '
+                               'weights of the best one are kept')
+  members: int = option(4, 'members of each analytic stack', quick=2)
+  layers: int = option(5, 'flow layers', quick=2)
+  width: int = option(128, 'conditioner width', quick=16)
+  batch_size: int = option(128, 'batch size (at most the training rows)')
+  learning_rate: float = option(1e-3, 'initial rate; decays exponentially '
+                                '10x', quick=3e-3)
+
+
 def add_arguments(parser):
-  parser.add_argument('--data-dir', default=None,
-                      help='folder of preprocessed UCI data (see '
-                           'load_tabular); default: a scikit-learn data set')
-  parser.add_argument('--dataset', default='breast_cancer',
-                      help=f'a subfolder of --data-dir, or one of '
-                           f'{", ".join(SKLEARN_DATASETS)}')
-  parser.add_argument('--models', nargs='+', choices=MODELS, default=None)
-  parser.add_argument('--transforms', nargs='+', choices=TRANSFORMS,
-                      default=None)
-  parser.add_argument('--validate-every', type=int, default=25,
-                      help='steps between validation NLLs; the weights of '
-                      'the best one are kept')
-  parser.add_argument('--members', type=int, default=4)
-  parser.add_argument('--layers', type=int, default=5)
-  parser.add_argument('--width', type=int, default=128)
-  parser.add_argument('--batch-size', type=int, default=128)
-  parser.add_argument('--learning-rate', type=float, default=1e-3,
-                      help='initial rate; decays exponentially 10x')
+  _config.add_arguments(parser, Config)
 
 
 def run(args):
-  models = args.models or list(MODELS)
-  transforms = args.transforms or (['cubic_rational'] if args.quick
-                                   else list(TRANSFORMS))
-  steps = args.steps or (100 if args.quick else 5000)
-  layers, width, members = ((2, 16, 2) if args.quick else
-                            (args.layers, args.width, args.members))
-  learning_rate = 3e-3 if args.quick else args.learning_rate
-  if args.data_dir:
-    splits = load_tabular(args.data_dir, args.dataset)
+  config = _config.from_args(Config, args)
+  if config.data_dir:
+    splits = load_tabular(config.data_dir, config.dataset)
   else:
-    splits = load_sklearn(args.dataset, args.seed)
+    splits = load_sklearn(config.dataset, args.seed)
   train_data, val, test = splits
-  batch_size = min(args.batch_size, len(train_data))
-  config = dict(data_dir=args.data_dir, dataset=args.dataset, models=models,
-                transforms=transforms, steps=steps, layers=layers,
-                width=width, members=members, batch_size=batch_size,
-                validate_every=args.validate_every,
-                learning_rate=learning_rate,
-                shapes=[list(x.shape) for x in splits])
-  out = _common.prepare_output(args, config)
-  dim = train_data.shape[1]
-
-  results, histories, trained = {}, {}, {}
-  for model in models:
-    for transform in transforms:
-      name = f'{model}/{transform}'
-      factory = (flows.autoregressive_flow if model == 'maf'
-                 else flows.coupling_flow)
-      flow = factory(dim, transform, num_members=members, num_layers=layers,
-                     hidden_units=(width, width),
+  batch_size = min(config.batch_size, len(train_data))
+  out = _common.prepare_output(args, dict(
+      dataclasses.asdict(config), batch_size=batch_size,
+      shapes=[list(x.shape) for x in splits]))
+  schedule = dict(learning_rate=config.learning_rate,
+                  final_learning_rate=config.learning_rate / 10.,
+                  validation_data=val, validate_every=config.validate_every)
+  arms = {}
+  for model in config.models:
+    factory = (flows.autoregressive_flow if model == 'maf'
+               else flows.coupling_flow)
+    for transform in config.transforms:
+      flow = factory(train_data.shape[1], transform,
+                     num_members=config.members, num_layers=config.layers,
+                     hidden_units=(config.width,) * 2,
                      name=f'{model}_{transform}')
-      initial = _common.mean_nll(flow, test)
-      history = train.fit_nll(
-          flow, train_data, steps, batch_size=batch_size,
-          learning_rate=learning_rate,
-          final_learning_rate=learning_rate / 10.,
-          validation_data=val, validate_every=args.validate_every,
-          **_common.fit_options(args))
-      results[name] = dict(
-          parameters=_common.num_parameters(flow), initial_test_nll=initial,
-          best_step=history['best_step'],
-          val_nll=_common.mean_nll(flow, val),
-          test_nll=_common.mean_nll(flow, test), paper=None)
-      histories[name] = history['loss']
-      trained[name] = flow
-      print(f'{name}: test NLL {initial:.2f} -> '
-            f'{results[name]["test_nll"]:.2f}')
-
-  _common.write_metrics(out, results)
-  _common.plot_training_curves(histories, out, ylabel='NLL')
-  best = min(trained, key=lambda n: results[n]['test_nll'])
-  _plot_samples(test, trained[best], best, args.seed, out)
+      arms[f'{model}/{transform}'] = _fit.Arm(flow, schedule)
+  results, _ = _fit.fit_and_evaluate(arms, train_data, test, out, args,
+                                     config.steps, batch_size)
+  best = min(arms, key=lambda name: results[name]['test_nll'])
+  _plot_samples(test, arms[best].flow, best, args.seed, out)
   _plot_test_nll(results, out)
   return results
 

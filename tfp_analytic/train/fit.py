@@ -207,16 +207,10 @@ class _BestOnValidation:
     self._every, self._last = every, num_steps
     self._rows, self._best = [], None
 
-  def _nll(self):
-    total = 0.
-    for start in range(0, len(self._data), 4096):
-      total -= float(np.sum(self._log_prob(self._data[start:start + 4096])))
-    return total / len(self._data)
-
   def __call__(self, k):
     if k % self._every and k != self._last:
       return
-    nll = self._nll()
+    nll = metrics.mean_nll(self._log_prob, self._data)
     self._rows.append((k, nll))
     if self._best is None or nll < self._best[1]:
       self._best = (k, nll, [v.numpy() for v in self._variables])

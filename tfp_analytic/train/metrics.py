@@ -1,9 +1,10 @@
 """Sample-based diagnostics of a flow against a target
 (docs/math.md#metrics)."""
 
+import numpy as np
 import tensorflow as tf
 
-__all__ = ['effective_sample_size', 'reverse_kl']
+__all__ = ['effective_sample_size', 'mean_nll', 'reverse_kl']
 
 
 def effective_sample_size(log_p, log_q):
@@ -55,3 +56,31 @@ def reverse_kl(log_p, log_q, log_normalizer=0.):
   log_q = tf.convert_to_tensor(log_q)
   return (tf.reduce_mean(log_q - tf.convert_to_tensor(log_p, log_q.dtype))
           + log_normalizer)
+
+
+def mean_nll(log_prob, data, batch_size=4096):
+  """`-mean(log q(x))` over the rows of `data`, in batches of `batch_size`.
+
+  Args:
+    log_prob: callable from a batch of `data` to log-densities, e.g. a
+      flow's `log_prob` (trace it with `tf.function` once and pass the same
+      function to every call: eagerly, every op of a deep flow is dispatched
+      from Python).
+    data: array `[n, ...]`, already of the flow's dtype.
+    batch_size: rows per call of `log_prob`.
+
+  Returns:
+    Python float.
+
+  #### Example
+
+  ```python
+  import numpy as np
+  from tfp_analytic.train import metrics
+  metrics.mean_nll(lambda x: -x, np.arange(5.), batch_size=2)  # ==> 2.
+  ```
+  """
+  total = 0.
+  for start in range(0, len(data), batch_size):
+    total -= float(np.sum(log_prob(data[start:start + batch_size])))
+  return total / len(data)

@@ -1,0 +1,92 @@
+"""The train-and-evaluate loop of the NLL experiments.
+
+spiral-coupling, spiral-radial, ring-mixture and tabular each build a few
+flows (`Arm`s) and hand them to `fit_and_evaluate`: held-out NLL before and
+after `train.fit_nll`, the parameter count, the forward KL where the
+target's entropy is known, and the paper's numbers beside them; then
+`metrics.json` and the training curves.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from tfp_analytic import train
+from tfp_analytic.experiments import _common
+from tfp_analytic.train import metrics
+
+
+@dataclasses.dataclass
+class Arm:
+  """One flow of an experiment and how to train it.
+
+  Attributes:
+    flow: the `tfd.TransformedDistribution` to train.
+    fit_kwargs: keyword arguments of `train.fit_nll` for this flow: its
+      learning-rate schedule, and `validation_data` / `validate_every` to
+      keep the weights of the best validation NLL.
+    paper: the paper's numbers for this flow (`None` where it has none);
+      `guessed`, a list of metric names among them, marks our estimates.
+  """
+  flow: object
+  fit_kwargs: dict
+  paper: dict = None
+
+
+def fit_and_evaluate(arms, data, test, out, args, steps, batch_size,
+                     entropy=None):
+  """Trains each arm by NLL and writes `metrics.json` and the curves.
+
+  Args:
+    arms: dict from a row name to an `Arm`.
+    data: training data, as `train.fit_nll` takes it (an array, or a
+      function `(n, seed) -> samples` for fresh samples every step).
+    test: held-out array `[n, d]`.
+    out: the output folder.
+    args: the parsed command line (seed, progress, XLA).
+    steps: training steps of every arm.
+    batch_size: training batch size of every arm.
+    entropy: the target's entropy, if known: each row gets the forward KL
+      `test_nll - entropy`, and the metrics `target_entropy`.
+
+  Returns:
+    `(results, log_probs)`: the metrics (a dict by row name), and each
+    trained flow's traced `log_prob`.
+  """
+  results, histories, log_probs = {}, {}, {}
+  for name, arm in arms.items():
+    log_prob = _common.traced_log_prob(arm.flow)
+    test = np.asarray(test, arm.flow.dtype.as_numpy_dtype)
+    initial = metrics.mean_nll(log_prob, test)
+    history = train.fit_nll(arm.flow, data, steps, batch_size=batch_size,
+                            **_common.fit_options(args), **arm.fit_kwargs)
+    row = dict(parameters=_common.num_parameters(arm.flow),
+               initial_test_nll=initial)
+    validation = arm.fit_kwargs.get('validation_data')
+    if validation is not None:
+      row.update(best_step=history['best_step'],
+                 val_nll=metrics.mean_nll(log_prob, validation))
+    row['test_nll'] = metrics.mean_nll(log_prob, test)
+    if entropy is not None:
+      row['forward_kl'] = row['test_nll'] - entropy
+    row['paper'] = arm.paper
+    results[name], histories[name] = row, history['loss']
+    log_probs[name] = log_prob
+    print(f'{name}: {row["parameters"]} parameters, test NLL {initial:.3f} '
+          f'-> {row["test_nll"]:.3f}'
+          + (f', forward KL {row["forward_kl"]:.3f}' if entropy is not None
+             else ''))
+  if entropy is not None:
+    results['target_entropy'] = entropy
+  _common.write_metrics(out, results)
+  _common.plot_training_curves(histories, out, ylabel='NLL')
+  return results, log_probs
+
+
+def plot_densities(target_log_prob, entropy, log_probs, results, out,
+                   extent, quick):
+  """The target's density beside each flow's, held-out NLLs under them."""
+  nll = {name: results[name]['test_nll'] for name in log_probs}
+  return _common.plot_densities_2d(
+      dict(target=target_log_prob, **log_probs), out, extent=extent,
+      size=60 if quick else 150, nll=dict(nll, target=entropy))
