@@ -95,7 +95,7 @@ def traced_log_prob(flow):
 
 
 def grid_2d(extent, size):
-  """A `size x size` grid on the square `[-extent, extent]^2`: `(xs, points)`."""
+  """A `size x size` grid on `[-extent, extent]^2`: `(xs, points)`."""
   xs = np.linspace(-extent, extent, size)
   points = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
   return xs, points.astype(np.float32)

@@ -13,6 +13,7 @@ import numpy as np
 
 from tfp_analytic import train
 from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import targets
 from tfp_analytic.train import metrics
 
 
@@ -90,3 +91,19 @@ def plot_densities(target_log_prob, entropy, log_probs, results, out,
   return _common.plot_densities_2d(
       dict(target=target_log_prob, **log_probs), out, extent=extent,
       size=60 if quick else 150, nll=dict(nll, target=entropy))
+
+
+def fit_spiral(arms, config, out, args):
+  """`fit_and_evaluate` on fresh spiral samples, and the density figure.
+
+  The held-out set is `config.test_samples` spiral points of seed
+  `(args.seed, 12345)`; returns `(results, held-out points)`.
+  """
+  test = targets.spiral_sample(config.test_samples,
+                               (args.seed, 12345)).numpy()
+  results, log_probs = fit_and_evaluate(
+      arms, targets.spiral_sample, test, out, args, config.steps,
+      config.batch_size, entropy=targets.SPIRAL_ENTROPY)
+  plot_densities(targets.spiral_log_prob, targets.SPIRAL_ENTROPY, log_probs,
+                 results, out, extent=1., quick=args.quick)
+  return results, test

@@ -82,14 +82,9 @@ def run(args):
     paper = PAPER_FORWARD_KL.get(name)
     arms[name] = _fit.Arm(flow, config.schedule,
                           None if paper is None else dict(forward_kl=paper))
-  test = targets.spiral_sample(config.test_samples, (args.seed, 12345))
-  results, log_probs = _fit.fit_and_evaluate(
-      arms, targets.spiral_sample, test.numpy(), out, args, config.steps,
-      config.batch_size, entropy=targets.SPIRAL_ENTROPY)
-  _fit.plot_densities(targets.spiral_log_prob, targets.SPIRAL_ENTROPY,
-                      log_probs, results, out, extent=1., quick=args.quick)
+  results, test = _fit.fit_spiral(arms, config, out, args)
   _plot_latents({name: arm.flow for name, arm in arms.items()},
-                test.numpy()[:2000], out)
+                test[:2000], out)
   return results
 
 

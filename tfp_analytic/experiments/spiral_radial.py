@@ -106,12 +106,7 @@ def run(args):
   out = _common.prepare_output(args, dict(dataclasses.asdict(config),
                                           entropy=targets.SPIRAL_ENTROPY))
   arms = _arms(config, args.seed)
-  test = targets.spiral_sample(config.test_samples, (args.seed, 12345))
-  results, log_probs = _fit.fit_and_evaluate(
-      arms, targets.spiral_sample, test.numpy(), out, args, config.steps,
-      config.batch_size, entropy=targets.SPIRAL_ENTROPY)
-  _fit.plot_densities(targets.spiral_log_prob, targets.SPIRAL_ENTROPY,
-                      log_probs, results, out, extent=1., quick=args.quick)
+  results, _ = _fit.fit_spiral(arms, config, out, args)
   radial = {name: arm.flow for name, arm in arms.items()
             if name.startswith('M=')}
   _plot_circles(radial, out)
