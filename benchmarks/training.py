@@ -2,7 +2,7 @@
 
     python -m benchmarks.training            # full: 2-D, 12 layers, batch 256
     python -m benchmarks.training --quick    # tiny: checks the code runs (CI)
-    python -m benchmarks.training --guard    # only the cost of the finite-step guard
+    python -m benchmarks.training --guard    # the finite-step guard's cost only
 
 One XLA-compiled Adam step on `-mean(log_prob(x))`. Coupling flows (12
 layers, 2×128 MLP conditioner) with each analytic transform (N = 4 members)

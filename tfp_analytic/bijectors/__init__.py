@@ -28,9 +28,9 @@ from tfp_analytic.bijectors.radial_chain import RadialChain
 from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
 from tfp_analytic.bijectors.spherical_radial import SphericalRadial
 from tfp_analytic.bijectors.spherical_radial import real_spherical_harmonics
-from tfp_analytic.bijectors.stack import MAX_UNROLLED
-from tfp_analytic.bijectors.stack import LoopBijector
-from tfp_analytic.bijectors.stack import apply_in_loop
+from tfp_analytic.bijectors.loop import MAX_UNROLLED
+from tfp_analytic.bijectors.loop import LoopBijector
+from tfp_analytic.bijectors.loop import apply_in_loop
 from tfp_analytic.bijectors.stack import Stack
 from tfp_analytic.bijectors.stack import members_from_raw
 from tfp_analytic.bijectors.stack import spread_raw_init

@@ -1,4 +1,4 @@
-"""Shared machinery of the scalar analytic families."""
+"""Shared bases: the scalar analytic families and the other bijectors."""
 
 import re
 
@@ -11,7 +11,8 @@ from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors._repr import ImportablePathRepr
 
-__all__ = ['AnalyticBijector', 'SelfInverseConjugation']
+__all__ = ['AnalyticBijector', 'BijectorBase', 'CompositeIfWrapped',
+           'SelfInverseConjugation', 'VariableBijector']
 
 
 class AnalyticBijector(ImportablePathRepr,
@@ -178,3 +179,100 @@ class SelfInverseConjugation(AnalyticBijector):
 
   def _inverse_log_det_jacobian(self, y):
     return self._conjugate(y, *self._inverse_params())[1]
+
+
+class BijectorBase(ImportablePathRepr, tfp.bijectors.Bijector):
+  """Base of the package's bijectors other than the scalar families.
+
+  A constructor records `parameters = dict(locals())`, builds its state
+  inside `tf.name_scope(name)` and ends with
+  `super().__init__(parameters, forward_min_event_ndims, dtype, name)`;
+  `validate_args` is read from `parameters`, as `AnalyticBijector` does.
+
+  #### Example
+
+  ```python
+  from tfp_analytic import bijectors as tfab
+  from tfp_analytic.bijectors._base import BijectorBase
+  isinstance(tfab.FourierScaling([2, 2]), BijectorBase)  # ==> True
+  ```
+  """
+
+  def __init__(self, parameters, forward_min_event_ndims, dtype, name,
+               **kwargs):
+    """`tfb.Bijector.__init__` from the recorded constructor arguments.
+
+    Args:
+      parameters: the constructor's `dict(locals())` (with `validate_args`).
+      forward_min_event_ndims: Python `int`.
+      dtype: the bijector's `tf.DType`.
+      name: the name, as the constructor's `tf.name_scope` gave it.
+      **kwargs: other arguments of `tfb.Bijector`, e.g.
+        `is_constant_jacobian`.
+    """
+    super().__init__(forward_min_event_ndims=forward_min_event_ndims,
+                     dtype=dtype, validate_args=parameters['validate_args'],
+                     parameters=parameters, name=name, **kwargs)
+
+
+class VariableBijector(BijectorBase):
+  """Base of the bijectors that own their learnable numbers as variables.
+
+  The constructor creates `tf.Variable`s; the bijector, a `tf.Module`, lists
+  them in `trainable_variables` and checkpoints save them. It is not a
+  `CompositeTensor` and has no batch parameters (`_parameter_properties` is
+  empty).
+
+  #### Example
+
+  ```python
+  from tfp_analytic import bijectors as tfab
+  from tfp_analytic.bijectors._base import VariableBijector
+  scaling = tfab.FourierScaling([2, 2])
+  isinstance(scaling, VariableBijector)  # ==> True
+  len(scaling.trainable_variables)  # ==> 1
+  ```
+  """
+
+  @classmethod
+  def _parameter_properties(cls, dtype):
+    return dict()
+
+
+class CompositeIfWrapped(tfp.bijectors.AutoCompositeTensorBijector):
+  """Makes a wrapping bijector a `CompositeTensor` when what it wraps is one.
+
+  `class Public(_Plain, CompositeIfWrapped)` with `_wrapped_argument` naming
+  `_Plain`'s first constructor argument (a bijector): `Public(...)` is a
+  `CompositeTensor` (it can cross `tf.function` boundaries) when that
+  argument is one, and a plain `_Plain` otherwise (a `CompositeTensor` must
+  be made of `CompositeTensor`s). The note is added to the docstring.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import bijectors as tfab
+  f = tfab.OriginFixed(tfab.CubicRational(0., 1., 1.))
+  isinstance(f, tf.__internal__.CompositeTensor)  # ==> True
+  ```
+  """
+
+  _wrapped_argument = None
+
+  def __init_subclass__(cls, **kwargs):
+    super().__init_subclass__(**kwargs)
+    if CompositeIfWrapped in cls.__bases__:
+      plain = cls.__bases__[0]
+      cls.__doc__ = (plain.__doc__ or '') + (
+          f'\n  `{cls.__name__}` is a `CompositeTensor` (it can cross\n'
+          f'  `tf.function` boundaries) when `{cls._wrapped_argument}` is '
+          'one;\n  otherwise the constructor returns a plain '
+          f'`{plain.__name__}`.\n')
+
+  def __new__(cls, *args, **kwargs):
+    if CompositeIfWrapped in cls.__bases__:
+      wrapped = args[0] if args else kwargs.get(cls._wrapped_argument)
+      if not isinstance(wrapped, tf.__internal__.CompositeTensor):
+        return cls.__bases__[0](*args, **kwargs)
+    return super().__new__(cls)

@@ -19,7 +19,8 @@ class FreshAttrsCache(cache_util.BijectorCacheWithGreedyAttrs):
   are reused as before, one conditioner pass per layer.
   """
 
-  def _get_or_create_edge(self, input, forward_name, kwargs):  # pylint: disable=redefined-builtin
+  # pylint: disable-next=redefined-builtin
+  def _get_or_create_edge(self, input, forward_name, kwargs):
     edge = super()._get_or_create_edge(input, forward_name, kwargs)
     if edge.output_ref is not None and not edge.output_ref.alive:
       edge.attributes.clear()

@@ -101,7 +101,7 @@ def _location_variable(value, dim, dtype, name):
   return tf.Variable(value, name=name)
 
 
-class _SeriesRadial(ConditionalRadial):
+class SeriesRadial(ConditionalRadial):
   """A `ConditionalRadial` that owns its variables: `AngularSeries` + location.
 
   The trainable variables (series coefficients, `center`, `log_scale`) live in

@@ -1,10 +1,9 @@
 """ConditionalRadial: radial flows whose radial map depends on the direction."""
 
 import tensorflow as tf
-from tensorflow_probability.python.internal import parameter_properties
 
+from tfp_analytic.bijectors._radial import RadialBase
 from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
-from tfp_analytic.bijectors.radial import _RadialBase
 
 __all__ = ['ConditionalRadial']
 
@@ -25,7 +24,7 @@ def _unit_direction(w, r):
   return tf.where(positive, w / safe_r, first_axis)
 
 
-class ConditionalRadial(_RadialBase):
+class ConditionalRadial(RadialBase):
   """Radial flow whose radial map depends on the direction
   (docs/math.md#conditionalradial).
 
@@ -92,22 +91,10 @@ class ConditionalRadial(_RadialBase):
     if num_members < 1:
       raise ValueError(f'`num_members` must be >= 1; got {num_members}')
     with tf.name_scope(name) as name:
-      dtype = self._store_location(center, log_scale)
       self._family = family
       self._raw_fn = raw_fn
       self._num_members = num_members
-      super().__init__(
-          forward_min_event_ndims=1,
-          dtype=dtype,
-          validate_args=validate_args,
-          parameters=parameters,
-          name=name)
-
-  @classmethod
-  def _parameter_properties(cls, dtype):
-    return dict(
-        center=parameter_properties.ParameterProperties(event_ndims=1),
-        log_scale=parameter_properties.ParameterProperties(event_ndims=1))
+      super().__init__(center, log_scale, parameters, name)
 
   @property
   def family(self):

@@ -1,4 +1,4 @@
-"""CouplingLayer: a `tfb.RealNVP` that runs its conditioner once per direction."""
+"""CouplingLayer: a `tfb.RealNVP` running its conditioner once a direction."""
 
 import tensorflow as tf
 import tensorflow_probability as tfp

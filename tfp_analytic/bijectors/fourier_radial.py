@@ -4,7 +4,7 @@ import functools
 
 import tensorflow as tf
 
-from tfp_analytic.bijectors.angular_series import _SeriesRadial
+from tfp_analytic.bijectors.angular_series import SeriesRadial
 from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
 
 __all__ = ['FourierRadial', 'fourier_basis']
@@ -51,7 +51,7 @@ def _direction_of_angle(theta):
   return tf.stack([tf.cos(theta), tf.sin(theta)], axis=-1)
 
 
-class FourierRadial(_SeriesRadial):
+class FourierRadial(SeriesRadial):
   """2-D radial flow with angle-dependent radial map
   (docs/math.md#fourierradial).
 

@@ -1,17 +1,14 @@
 """FourierScaling: a learnable scaling of each Fourier mode of a field."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
-from tfp_analytic.bijectors._repr import ImportablePathRepr
+from tfp_analytic.bijectors._base import VariableBijector
 from tfp_analytic.lattice.momenta import momentum_orbits
 
 __all__ = ['FourierScaling']
 
-tfb = tfp.bijectors
 
-
-class FourierScaling(ImportablePathRepr, tfb.Bijector):
+class FourierScaling(VariableBijector):
   """Scales each Fourier mode of a lattice field by a learnable factor.
 
   docs/math.md#lattice: `y = IFFT(exp(s(k)) FFT(phi))` over the last two axes,
@@ -65,17 +62,7 @@ class FourierScaling(ImportablePathRepr, tfb.Bijector):
       self._orbit_sizes = orbit_sizes
       self._log_scales = tf.Variable(
           tf.zeros([len(orbit_sizes)], dtype), name='log_scales')
-      super().__init__(
-          forward_min_event_ndims=2,
-          is_constant_jacobian=True,
-          dtype=dtype,
-          validate_args=validate_args,
-          parameters=parameters,
-          name=name)
-
-  @classmethod
-  def _parameter_properties(cls, dtype):
-    return dict()
+      super().__init__(parameters, 2, dtype, name, is_constant_jacobian=True)
 
   @property
   def lattice_shape(self):

@@ -1,18 +1,16 @@
 """OriginFixed: an increasing scalar bijection shifted so that it fixes 0."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import parameter_properties
 
-from tfp_analytic.bijectors._repr import ImportablePathRepr
+from tfp_analytic.bijectors._base import BijectorBase
+from tfp_analytic.bijectors._base import CompositeIfWrapped
 from tfp_analytic.bijectors.stack import Stack
 
 __all__ = ['OriginFixed', 'origin_fixed_stack']
 
-tfb = tfp.bijectors
 
-
-class _OriginFixed(ImportablePathRepr, tfb.Bijector):
+class _OriginFixed(BijectorBase):
   """`f(r) = b(r) - b(0)`: the bijection `b` moved so that `f(0) = 0`.
 
   docs/math.md#originfixed. For an increasing bijection `b` of R, `f` is an
@@ -58,13 +56,8 @@ class _OriginFixed(ImportablePathRepr, tfb.Bijector):
           f'{bijector.forward_min_event_ndims}')
     with tf.name_scope(name) as name:
       self._bijector = bijector
-      super().__init__(
-          forward_min_event_ndims=0,
-          dtype=bijector.dtype,
-          is_constant_jacobian=bijector.is_constant_jacobian,
-          validate_args=validate_args,
-          parameters=parameters,
-          name=name)
+      super().__init__(parameters, 0, bijector.dtype, name,
+                       is_constant_jacobian=bijector.is_constant_jacobian)
 
   @classmethod
   def _parameter_properties(cls, dtype):
@@ -99,21 +92,8 @@ class _OriginFixed(ImportablePathRepr, tfb.Bijector):
         y + self._offset(y.dtype), event_ndims=0)
 
 
-class OriginFixed(_OriginFixed, tfb.AutoCompositeTensorBijector):
-
-  def __new__(cls, *args, **kwargs):
-    """A `_OriginFixed` (not a `CompositeTensor`) if `bijector` is not one."""
-    if cls is OriginFixed:
-      bijector = args[0] if args else kwargs.get('bijector')
-      if not isinstance(bijector, tf.__internal__.CompositeTensor):
-        return _OriginFixed(*args, **kwargs)
-    return super().__new__(cls)
-
-
-OriginFixed.__doc__ = _OriginFixed.__doc__ + (
-    '\n  `OriginFixed` is a `CompositeTensor` (it can cross `tf.function`\n'
-    '  boundaries) when the wrapped bijector is one; otherwise the\n'
-    '  constructor returns a plain `_OriginFixed`.\n')
+class OriginFixed(_OriginFixed, CompositeIfWrapped):
+  _wrapped_argument = 'bijector'
 
 
 def origin_fixed_stack(family, raw, num_members=None, validate_args=False,

@@ -6,8 +6,8 @@ from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors.radial import RadialFlow
-from tfp_analytic.bijectors.stack import LoopBijector
-from tfp_analytic.bijectors.stack import apply_in_loop
+from tfp_analytic.bijectors.loop import LoopBijector
+from tfp_analytic.bijectors.loop import apply_in_loop
 
 __all__ = ['RadialChain']
 
@@ -76,12 +76,7 @@ class RadialChain(LoopBijector):
       self._num_layers = sizes.pop()
       self._family = family
       self._num_members = num_members
-      super().__init__(
-          forward_min_event_ndims=1,
-          validate_args=validate_args,
-          parameters=parameters,
-          dtype=dtype,
-          name=name)
+      super().__init__(parameters, 1, dtype, name)
 
   def _get_parameterization(self):
     # TFP's bijector cache keys results by the input and this value. Its

@@ -5,7 +5,7 @@ import math
 
 import tensorflow as tf
 
-from tfp_analytic.bijectors.angular_series import _SeriesRadial
+from tfp_analytic.bijectors.angular_series import SeriesRadial
 from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
 
 __all__ = ['SphericalRadial', 'real_spherical_harmonics']
@@ -71,7 +71,7 @@ def real_spherical_harmonics(direction, degree):
   return tf.stack([harmonics[i] for i in range((degree + 1) ** 2)], axis=-1)
 
 
-class SphericalRadial(_SeriesRadial):
+class SphericalRadial(SeriesRadial):
   """3-D radial flow whose raw parameters are spherical-harmonic series.
 
   The extension of `FourierRadial` to d = 3 that the paper names and does not

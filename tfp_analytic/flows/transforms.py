@@ -121,7 +121,8 @@ def spread_locs(num_members):
 
   ```python
   from tfp_analytic import flows
-  [round(loc, 3) for loc in flows.transforms.spread_locs(3)]  # ==> [-0.967, 0., 0.967]
+  locs = flows.transforms.spread_locs(3)
+  [round(loc, 3) for loc in locs]  # ==> [-0.967, 0., 0.967]
   ```
   """
   normal = statistics.NormalDist()
