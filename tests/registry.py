@@ -102,35 +102,53 @@ def _log_uniform(rng, low, high, n):
   return np.exp(rng.uniform(np.log(low), np.log(high), n))
 
 
-def _with_edges(rng, values, edges):
-  """Replaces a random third of `values` with draws from `edges`."""
-  values = values.copy()
-  pick = rng.random(values.shape) < 1. / 3.
-  values[pick] = rng.choice(np.asarray(edges, np.float64), pick.sum())
-  return values
+@dataclasses.dataclass(frozen=True)
+class Range:
+  """The valid values of one parameter that the accuracy tests draw from.
+
+  Hypothesis (`tests/test_properties.py`) draws from `[low, high]`
+  (log-uniformly where `log`); `valid_params` draws the bulk from `bulk`
+  (default `(low, high)`) and replaces a random third by `edges`.
+  """
+  low: float
+  high: float
+  log: bool = False
+  bulk: Optional[tuple] = None
+  edges: tuple = ()
+
+  def sample(self, rng, n):
+    low, high = self.bulk or (self.low, self.high)
+    values = (_log_uniform(rng, low, high, n) if self.log
+              else rng.uniform(low, high, n))
+    if self.edges:
+      values = values.copy()
+      pick = rng.random(values.shape) < 1. / 3.
+      values[pick] = rng.choice(np.asarray(self.edges, np.float64),
+                                pick.sum())
+    return values
 
 
-def _cubic_rational_params(rng, n):
-  magnitude = _with_edges(rng, rng.uniform(-1., 8., n),
-                          [-0.999, -0.99, 7.99, 7.999, 0.])
-  return dict(loc=rng.uniform(-100., 100., n),
-              magnitude=magnitude,
-              width=_log_uniform(rng, 0.1, 100., n))
+_LOC = Range(-100., 100.)
+_SHIFT = Range(-1e3, 1e3, bulk=(-5., 5.), edges=(-1e3, 1e3))
+_SCALE = Range(1e-3, 1e3, log=True)
+# Per family, the ranges of its parameters, in the order they are drawn.
+PARAM_RANGES = {
+    tfab.CubicRational: dict(
+        magnitude=Range(-0.999, 7.999, bulk=(-1., 8.),
+                        edges=(-0.999, -0.99, 7.99, 7.999, 0.)),
+        loc=_LOC, width=Range(0.1, 100., log=True)),
+    tfab.SinhConjugation: dict(
+        loc=_LOC, scale=_SCALE, shift=_SHIFT,
+        outer_log_scale=Range(-3., 3.), inner_log_scale=Range(-3., 3.)),
+    tfab.CubicConjugation: dict(
+        loc=_LOC, shift=_SHIFT, linear=_SCALE, cubic=_SCALE),
+}
 
 
-def _sinh_conjugation_params(rng, n):
-  return dict(loc=rng.uniform(-100., 100., n),
-              scale=_log_uniform(rng, 1e-3, 1e3, n),
-              shift=_with_edges(rng, rng.uniform(-5., 5., n), [-1e3, 1e3]),
-              outer_log_scale=rng.uniform(-3., 3., n),
-              inner_log_scale=rng.uniform(-3., 3., n))
-
-
-def _cubic_conjugation_params(rng, n):
-  return dict(loc=rng.uniform(-100., 100., n),
-              shift=_with_edges(rng, rng.uniform(-5., 5., n), [-1e3, 1e3]),
-              linear=_log_uniform(rng, 1e-3, 1e3, n),
-              cubic=_log_uniform(rng, 1e-3, 1e3, n))
+def valid_params(family):
+  """`valid_params(rng, n)` of `family`: `n` draws of `PARAM_RANGES`."""
+  return lambda rng, n: {name: r.sample(rng, n)
+                         for name, r in PARAM_RANGES[family].items()}
 
 
 _MODERATE_PARAMS = {
@@ -157,7 +175,7 @@ def make_family(family, dtype, rng, batch_shape):
       for k, v in params.items()})
 
 
-def _family_case(family, valid_params, invalid_params):
+def _family_case(family, invalid_params):
   return Case(
       name=family.__name__,
       make=lambda dtype, rng, batch_shape: make_family(
@@ -165,7 +183,7 @@ def _family_case(family, valid_params, invalid_params):
       sample_x=_normal_x(3.),
       extreme_x=_scalar_extremes,
       family=family,
-      valid_params=valid_params,
+      valid_params=valid_params(family),
       invalid_params=invalid_params)
 
 
@@ -179,18 +197,18 @@ def _stack_case(family, num_members):
 
 
 FAMILY_CASES = [
-    _family_case(tfab.CubicRational, _cubic_rational_params, [
+    _family_case(tfab.CubicRational, [
         (dict(magnitude=-1.), 'magnitude'),
         (dict(magnitude=8.), 'magnitude'),
         (dict(magnitude=-3.), 'magnitude'),
         (dict(width=0.), 'width'),
         (dict(width=-1.), 'width'),
     ]),
-    _family_case(tfab.SinhConjugation, _sinh_conjugation_params, [
+    _family_case(tfab.SinhConjugation, [
         (dict(scale=0.), 'scale'),
         (dict(scale=-2.), 'scale'),
     ]),
-    _family_case(tfab.CubicConjugation, _cubic_conjugation_params, [
+    _family_case(tfab.CubicConjugation, [
         (dict(linear=0.), 'linear'),
         (dict(linear=-1.), 'linear'),
         (dict(cubic=0.), 'cubic'),
@@ -235,13 +253,18 @@ def _origin_fixed(dtype, rng, batch_shape):
   return tfab.origin_fixed_stack(family, tf.constant(raw, dtype))
 
 
-def _conditional_radial(dtype, rng, batch_shape):
-  init = tf_keras.initializers.RandomNormal(
-      stddev=0.3, seed=int(rng.integers(2**31)))
-  network = tf_keras.Sequential([
+def mlp_network(family, num_members, dtype, seed):
+  """A small tanh MLP from directions to the raw numbers of a stack."""
+  init = tf_keras.initializers.RandomNormal(stddev=0.3, seed=seed)
+  return tf_keras.Sequential([
       tf_keras.layers.Dense(8, 'tanh', kernel_initializer=init, dtype=dtype),
-      tf_keras.layers.Dense(2 * tfab.CubicConjugation.num_raw_params,
+      tf_keras.layers.Dense(num_members * family.num_raw_params,
                             kernel_initializer=init, dtype=dtype)])
+
+
+def _conditional_radial(dtype, rng, batch_shape):
+  network = mlp_network(tfab.CubicConjugation, 2, dtype,
+                        int(rng.integers(2**31)))
   shape = list(batch_shape) + [3]
   return tfab.ConditionalRadial(
       tfab.CubicConjugation, network,
@@ -260,14 +283,18 @@ def _radial_chain(dtype, rng, batch_shape):
       tf.constant(0.2 * rng.standard_normal([num_layers, 2]), dtype))
 
 
+def perturb(module, rng, scale=0.3):
+  """Moves every trainable variable of `module` by `scale * N(0, 1)`."""
+  for v in module.trainable_variables:
+    v.assign_add(tf.constant(scale * rng.standard_normal(v.shape), v.dtype))
+  return module
+
+
 def _perturbed(build):
-  """Moves the variables of a self-owning bijector off the identity."""
+  """`make` of a self-owning bijector, moved off the identity."""
   def make(dtype, rng, batch_shape):
     del batch_shape  # These bijectors own unbatched variables.
-    bijector = build(dtype, int(rng.integers(2**31)))
-    for v in bijector.trainable_variables:
-      v.assign_add(tf.constant(0.3 * rng.standard_normal(v.shape), v.dtype))
-    return bijector
+    return perturb(build(dtype, int(rng.integers(2**31))), rng)
   return make
 
 

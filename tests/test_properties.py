@@ -17,27 +17,17 @@ def _floats(low, high):
   return st.floats(low, high, allow_nan=False, allow_infinity=False)
 
 
-def _log_floats(low, high):
-  return _floats(np.log(low), np.log(high)).map(np.exp)
+def _strategy(value_range):
+  """Hypothesis floats in the closed `[low, high]` of a `registry.Range`."""
+  if value_range.log:
+    return _floats(np.log(value_range.low),
+                   np.log(value_range.high)).map(np.exp)
+  return _floats(value_range.low, value_range.high)
 
 
-PARAMS = {
-    tfab.CubicRational: st.fixed_dictionaries(dict(
-        loc=_floats(-100., 100.),
-        magnitude=_floats(-0.999, 7.999),
-        width=_log_floats(0.1, 100.))),
-    tfab.SinhConjugation: st.fixed_dictionaries(dict(
-        loc=_floats(-100., 100.),
-        scale=_log_floats(1e-3, 1e3),
-        shift=_floats(-1e3, 1e3),
-        outer_log_scale=_floats(-3., 3.),
-        inner_log_scale=_floats(-3., 3.))),
-    tfab.CubicConjugation: st.fixed_dictionaries(dict(
-        loc=_floats(-100., 100.),
-        shift=_floats(-1e3, 1e3),
-        linear=_log_floats(1e-3, 1e3),
-        cubic=_log_floats(1e-3, 1e3))),
-}
+PARAMS = {family: st.fixed_dictionaries({
+    name: _strategy(value_range) for name, value_range in ranges.items()})
+          for family, ranges in registry.PARAM_RANGES.items()}
 
 families = pytest.mark.parametrize(
     'family', list(PARAMS), ids=lambda f: f.__name__)

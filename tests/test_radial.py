@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
-import tf_keras
 
 from tests import autodiff
+from tests import registry
 from tfp_analytic.bijectors.conditional_radial import ConditionalRadial
 from tfp_analytic.bijectors.cubic_conjugation import CubicConjugation
 from tfp_analytic.bijectors.cubic_rational import CubicRational
@@ -60,12 +60,7 @@ class _Owner(tf.Module):
 
 
 def _mlp_radial(dtype, seed, dim=3, num_members=2, family=CubicConjugation):
-  init = tf_keras.initializers.RandomNormal(stddev=0.3, seed=seed)
-  net = tf_keras.Sequential([
-      tf_keras.layers.Dense(8, activation='tanh', kernel_initializer=init,
-                            dtype=dtype),
-      tf_keras.layers.Dense(num_members * family.num_raw_params,
-                            kernel_initializer=init, dtype=dtype)])
+  net = registry.mlp_network(family, num_members, dtype, seed)
   net(tf.zeros([1, dim], dtype))  # Builds the variables eagerly.
   rng = np.random.default_rng(seed)
   return ConditionalRadial(
@@ -74,12 +69,9 @@ def _mlp_radial(dtype, seed, dim=3, num_members=2, family=CubicConjugation):
       num_members=num_members)
 
 
-def _perturbed(flow, seed, scale=0.3):
+def _perturbed(flow, seed):
   """Moves every variable of `flow` away from its near-identity start."""
-  rng = np.random.default_rng(seed)
-  for variable in flow.trainable_variables:
-    variable.assign_add(_normal(rng, variable.shape, scale, variable.dtype))
-  return flow
+  return registry.perturb(flow, np.random.default_rng(seed))
 
 
 # Each maker: dtype -> (module whose call returns the flow, event size); the

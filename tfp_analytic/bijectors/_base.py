@@ -1,18 +1,72 @@
 """Shared bases: the scalar analytic families and the other bijectors."""
 
+import operator
 import re
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors._repr import ImportablePathRepr
 
 __all__ = ['AnalyticBijector', 'BijectorBase', 'CompositeIfWrapped',
-           'SelfInverseConjugation', 'VariableBijector']
+           'SelfInverseConjugation', 'VariableBijector', 'parameter_assertions',
+           'positive', 'stored_property']
+
+
+def stored_property(name, doc):
+  """A read-only property returning `self._<name>`, documented by `doc`.
+
+  #### Example
+
+  ```python
+  from tfp_analytic.bijectors._base import stored_property
+
+  class Box:
+    size = stored_property('size', 'The size.')
+
+    def __init__(self, size):
+      self._size = size
+
+  Box(3).size  # ==> 3
+  ```
+  """
+  return property(operator.attrgetter('_' + name), doc=doc)
+
+
+def parameter_assertions(bijector, is_init, names, assertions_for):
+  """The `validate_args` checks of `_parameter_control_dependencies`.
+
+  A constant parameter is checked once, when the bijector is built
+  (`is_init`); a variable at every call.
+
+  Args:
+    bijector: the bijector.
+    is_init: as passed to `_parameter_control_dependencies`.
+    names: the parameters to check.
+    assertions_for: `(value, name) -> [assertion ops]`, e.g. `positive`.
+
+  Returns:
+    The list of assertions to run now (empty unless `validate_args`).
+  """
+  if not bijector.validate_args:
+    return []
+  assertions = []
+  for name in names:
+    value = getattr(bijector, name)
+    if is_init != tensor_util.is_ref(value):
+      assertions += assertions_for(tf.convert_to_tensor(value), name)
+  return assertions
+
+
+def positive(value, name):
+  """`assertions_for` of `parameter_assertions`: `value > 0`."""
+  return [assert_util.assert_positive(
+      value, message=f'Argument `{name}` must be positive ({name} > 0)')]
 
 
 class AnalyticBijector(ImportablePathRepr,

@@ -12,6 +12,8 @@ from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors._base import BijectorBase
+from tfp_analytic.bijectors._base import parameter_assertions
+from tfp_analytic.bijectors._base import stored_property
 
 __all__ = ['RadialBase']
 
@@ -115,15 +117,9 @@ class RadialBase(BijectorBase):
         center=parameter_properties.ParameterProperties(event_ndims=1),
         log_scale=parameter_properties.ParameterProperties(event_ndims=1))
 
-  @property
-  def center(self):
-    """The center `c`, shape `[..., d]`."""
-    return self._center
-
-  @property
-  def log_scale(self):
-    """The log of the per-axis scaling `s`, shape `[..., d]`."""
-    return self._log_scale
+  center = stored_property('center', 'The center `c`, shape `[..., d]`.')
+  log_scale = stored_property(
+      'log_scale', 'The log of the per-axis scaling `s`, shape `[..., d]`.')
 
   def _radial_bijector_for(self, w, r):
     raise NotImplementedError
@@ -174,13 +170,11 @@ class RadialBase(BijectorBase):
     return self._inverse_and_log_det(y)[1]['ildj']
 
   def _parameter_control_dependencies(self, is_init):
-    if not self.validate_args:
-      return []
-    assertions = []
-    for name in ('center', 'log_scale'):
-      value = getattr(self, name)
-      if is_init != tensor_util.is_ref(value):
-        assertions.append(assert_util.assert_equal(
-            tf.reduce_all(tf.math.is_finite(value)), True,
-            message=f'Argument `{name}` must be finite'))
-    return assertions
+    return parameter_assertions(self, is_init, ('center', 'log_scale'),
+                                _finite)
+
+
+def _finite(value, name):
+  return [assert_util.assert_equal(
+      tf.reduce_all(tf.math.is_finite(value)), True,
+      message=f'Argument `{name}` must be finite')]

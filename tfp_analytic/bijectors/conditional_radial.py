@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tfp_analytic.bijectors._base import stored_property
 from tfp_analytic.bijectors._radial import RadialBase
 from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
 
@@ -96,20 +97,12 @@ class ConditionalRadial(RadialBase):
       self._num_members = num_members
       super().__init__(center, log_scale, parameters, name)
 
-  @property
-  def family(self):
-    """The analytic family of the members of the radial stack."""
-    return self._family
-
-  @property
-  def raw_fn(self):
-    """The callable from unit directions to raw numbers."""
-    return self._raw_fn
-
-  @property
-  def num_members(self):
-    """The number of members of the radial stack."""
-    return self._num_members
+  family = stored_property(
+      'family', 'The analytic family of the members of the radial stack.')
+  raw_fn = stored_property(
+      'raw_fn', 'The callable from unit directions to raw numbers.')
+  num_members = stored_property(
+      'num_members', 'The number of members of the radial stack.')
 
   def radial_bijector_at(self, direction):
     """The radial map `f_u` for the unit vectors `direction`.

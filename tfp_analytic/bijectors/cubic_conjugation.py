@@ -6,14 +6,15 @@ Derivations: docs/math.md#cubicconjugation.
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import parameter_properties
-from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors import _numerics
 from tfp_analytic.bijectors import parametrization
 from tfp_analytic.bijectors._base import SelfInverseConjugation
+from tfp_analytic.bijectors._base import parameter_assertions
+from tfp_analytic.bijectors._base import positive
+from tfp_analytic.bijectors._base import stored_property
 
 __all__ = ['CubicConjugation']
 
@@ -172,37 +173,14 @@ class CubicConjugation(SelfInverseConjugation):
         linear=parametrization.bounded_log_from_raw(raw_params['linear'], 1.),
         cubic=parametrization.bounded_log_from_raw(raw_params['cubic'], 0.3))
 
-  @property
-  def loc(self):
-    """The centre of the map."""
-    return self._loc
-
-  @property
-  def shift(self):
-    """The shift added to `g(X - loc)`."""
-    return self._shift
-
-  @property
-  def linear(self):
-    """The linear coefficient of `g`."""
-    return self._linear
-
-  @property
-  def cubic(self):
-    """The cubic coefficient of `g`."""
-    return self._cubic
+  loc = stored_property('loc', 'The centre of the map.')
+  shift = stored_property('shift', 'The shift added to `g(X - loc)`.')
+  linear = stored_property('linear', 'The linear coefficient of `g`.')
+  cubic = stored_property('cubic', 'The cubic coefficient of `g`.')
 
   def _inverse_params(self):
     loc, shift, linear, cubic = self._forward_params()
     return loc, -shift, linear, cubic
 
   def _parameter_control_dependencies(self, is_init):
-    if not self.validate_args:
-      return []
-    assertions = []
-    for name in ('linear', 'cubic'):
-      param = getattr(self, name)
-      if is_init != tensor_util.is_ref(param):
-        assertions.append(assert_util.assert_positive(
-            param, message=f'Argument `{name}` must be positive ({name} > 0)'))
-    return assertions
+    return parameter_assertions(self, is_init, ('linear', 'cubic'), positive)

@@ -9,11 +9,13 @@ import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import parameter_properties
-from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors import _numerics
 from tfp_analytic.bijectors import parametrization
 from tfp_analytic.bijectors._base import AnalyticBijector
+from tfp_analytic.bijectors._base import parameter_assertions
+from tfp_analytic.bijectors._base import positive
+from tfp_analytic.bijectors._base import stored_property
 
 __all__ = ['CubicRational']
 
@@ -250,20 +252,11 @@ class CubicRational(AnalyticBijector):
         width=parametrization.positive_from_raw(
             raw_params['width'], 1., floor=0.1))
 
-  @property
-  def loc(self):
-    """The centre of the bump."""
-    return self._loc
-
-  @property
-  def magnitude(self):
-    """The slope at `loc` minus 1, in `(-1, 8)`."""
-    return self._magnitude
-
-  @property
-  def width(self):
-    """The size of the deformed region around `loc`."""
-    return self._width
+  loc = stored_property('loc', 'The centre of the bump.')
+  magnitude = stored_property(
+      'magnitude', 'The slope at `loc` minus 1, in `(-1, 8)`.')
+  width = stored_property(
+      'width', 'The size of the deformed region around `loc`.')
 
   def _params(self):
     return (tf.convert_to_tensor(self.loc),
@@ -283,18 +276,15 @@ class CubicRational(AnalyticBijector):
     return -self._forward_log_det_jacobian(self._inverse(y))
 
   def _parameter_control_dependencies(self, is_init):
-    if not self.validate_args:
-      return []
-    assertions = []
-    if is_init != tensor_util.is_ref(self.magnitude):
-      magnitude = tf.convert_to_tensor(self.magnitude)
-      message = '`magnitude` must be in (-1, 8)'
-      assertions += [
-          assert_util.assert_greater(
-              magnitude, tf.constant(-1., magnitude.dtype), message=message),
-          assert_util.assert_less(
-              magnitude, tf.constant(8., magnitude.dtype), message=message)]
-    if is_init != tensor_util.is_ref(self.width):
-      assertions.append(assert_util.assert_positive(
-          self.width, message='`width` must be positive'))
-    return assertions
+    return (parameter_assertions(self, is_init, ('magnitude',),
+                                 _magnitude_in_range)
+            + parameter_assertions(self, is_init, ('width',), positive))
+
+
+def _magnitude_in_range(magnitude, name):
+  message = f'`{name}` must be in (-1, 8)'
+  return [
+      assert_util.assert_greater(
+          magnitude, tf.constant(-1., magnitude.dtype), message=message),
+      assert_util.assert_less(
+          magnitude, tf.constant(8., magnitude.dtype), message=message)]

@@ -4,6 +4,7 @@ import functools
 
 import tensorflow as tf
 
+from tfp_analytic.bijectors._base import stored_property
 from tfp_analytic.bijectors.angular_series import SeriesRadial
 from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
 
@@ -121,10 +122,7 @@ class FourierRadial(SeriesRadial):
         2 * num_modes + 1, 2, family, num_members, center, log_scale, dtype,
         seed, validate_args, parameters, name)
 
-  @property
-  def num_modes(self):
-    """The highest harmonic `M`."""
-    return self._num_modes
+  num_modes = stored_property('num_modes', 'The highest harmonic `M`.')
 
   def raw_params_at_angle(self, theta):
     """Raw numbers at angles: `[...]` to `[..., num_members * P]`."""

@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from tfp_analytic.bijectors._base import VariableBijector
+from tfp_analytic.bijectors._base import stored_property
 from tfp_analytic.lattice.momenta import momentum_orbits
 
 __all__ = ['FourierScaling']
@@ -64,10 +65,7 @@ class FourierScaling(VariableBijector):
           tf.zeros([len(orbit_sizes)], dtype), name='log_scales')
       super().__init__(parameters, 2, dtype, name, is_constant_jacobian=True)
 
-  @property
-  def lattice_shape(self):
-    """`(L1, L2)`."""
-    return self._lattice_shape
+  lattice_shape = stored_property('lattice_shape', '`(L1, L2)`.')
 
   @property
   def log_scales(self):
@@ -84,10 +82,8 @@ class FourierScaling(VariableBijector):
     """The orbit of each momentum, int NumPy array of shape `[L1, L2]`."""
     return self._orbit_index
 
-  @property
-  def orbit_sizes(self):
-    """The number of momenta in each orbit, int NumPy array."""
-    return self._orbit_sizes
+  orbit_sizes = stored_property(
+      'orbit_sizes', 'The number of momenta in each orbit, int NumPy array.')
 
   def log_scale_grid(self):
     """`s(k)` for every momentum, `Tensor` of shape `[L1, L2]` (FFT order)."""

@@ -5,6 +5,7 @@ from tensorflow_probability.python.internal import parameter_properties
 
 from tfp_analytic.bijectors._base import BijectorBase
 from tfp_analytic.bijectors._base import CompositeIfWrapped
+from tfp_analytic.bijectors._base import stored_property
 from tfp_analytic.bijectors.stack import Stack
 
 __all__ = ['OriginFixed', 'origin_fixed_stack']
@@ -65,10 +66,7 @@ class _OriginFixed(BijectorBase):
         bijector=parameter_properties.BatchedComponentProperties(
             event_ndims=lambda self, x_event_ndims: x_event_ndims))
 
-  @property
-  def bijector(self):
-    """The wrapped bijection `b`."""
-    return self._bijector
+  bijector = stored_property('bijector', 'The wrapped bijection `b`.')
 
   def _internal_is_increasing(self, **kwargs):
     # pylint: disable-next=protected-access

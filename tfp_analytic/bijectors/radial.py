@@ -4,6 +4,7 @@ import tensorflow as tf
 from tensorflow_probability.python.internal import parameter_properties
 
 from tfp_analytic.bijectors._base import CompositeIfWrapped
+from tfp_analytic.bijectors._base import stored_property
 from tfp_analytic.bijectors._radial import RadialBase
 from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
 
@@ -83,10 +84,8 @@ class _RadialFlow(RadialBase):
         radial_bijector=parameter_properties.BatchedComponentProperties(
             event_ndims=lambda self, x_event_ndims: x_event_ndims - 1))
 
-  @property
-  def radial_bijector(self):
-    """The scalar map `f` of the radius."""
-    return self._radial_bijector
+  radial_bijector = stored_property(
+      'radial_bijector', 'The scalar map `f` of the radius.')
 
   def _radial_bijector_for(self, w, r):
     return self.radial_bijector

@@ -5,9 +5,10 @@ import tensorflow as tf
 from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import tensor_util
 
-from tfp_analytic.bijectors.radial import RadialFlow
+from tfp_analytic.bijectors._base import stored_property
 from tfp_analytic.bijectors.loop import LoopBijector
 from tfp_analytic.bijectors.loop import apply_in_loop
+from tfp_analytic.bijectors.radial import RadialFlow
 
 __all__ = ['RadialChain']
 
@@ -95,30 +96,14 @@ class RadialChain(LoopBijector):
         center=parameter_properties.ParameterProperties(event_ndims=2),
         log_scale=parameter_properties.ParameterProperties(event_ndims=2))
 
-  @property
-  def family(self):
-    """The analytic family of every layer's radial stack."""
-    return self._family
-
-  @property
-  def raw(self):
-    """The raw numbers, `[K, num_members * family.num_raw_params]`."""
-    return self._raw
-
-  @property
-  def center(self):
-    """The centers, `[K, d]`."""
-    return self._center
-
-  @property
-  def log_scale(self):
-    """The per-axis log scalings, `[K, d]`."""
-    return self._log_scale
-
-  @property
-  def num_layers(self):
-    """`K`, the number of radial flows."""
-    return self._num_layers
+  family = stored_property(
+      'family', "The analytic family of every layer's radial stack.")
+  raw = stored_property(
+      'raw', 'The raw numbers, `[K, num_members * family.num_raw_params]`.')
+  center = stored_property('center', 'The centers, `[K, d]`.')
+  log_scale = stored_property(
+      'log_scale', 'The per-axis log scalings, `[K, d]`.')
+  num_layers = stored_property('num_layers', '`K`, the number of radial flows.')
 
   def layer(self, k):
     """The `RadialFlow` of layer `k` (a Python or scalar `Tensor` index)."""

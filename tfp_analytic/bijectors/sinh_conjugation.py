@@ -7,14 +7,15 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import parameter_properties
-from tensorflow_probability.python.internal import tensor_util
 
 from tfp_analytic.bijectors import _numerics
 from tfp_analytic.bijectors import parametrization
 from tfp_analytic.bijectors._base import SelfInverseConjugation
+from tfp_analytic.bijectors._base import parameter_assertions
+from tfp_analytic.bijectors._base import positive
+from tfp_analytic.bijectors._base import stored_property
 
 __all__ = ['SinhConjugation']
 
@@ -209,40 +210,18 @@ class SinhConjugation(SelfInverseConjugation):
         inner_log_scale=parametrization.log_scale_from_raw(
             raw_params['inner_log_scale']))
 
-  @property
-  def loc(self):
-    """The centre of the map."""
-    return self._loc
-
-  @property
-  def scale(self):
-    """The width of the sinh coordinates, `a = (x - loc) / scale`."""
-    return self._scale
-
-  @property
-  def shift(self):
-    """The shift added in sinh coordinates."""
-    return self._shift
-
-  @property
-  def outer_log_scale(self):
-    """`mu`, the log of the scale applied after the shift."""
-    return self._outer_log_scale
-
-  @property
-  def inner_log_scale(self):
-    """`nu`, the log of the scale applied before the shift."""
-    return self._inner_log_scale
+  loc = stored_property('loc', 'The centre of the map.')
+  scale = stored_property(
+      'scale', 'The width of the sinh coordinates, `a = (x - loc) / scale`.')
+  shift = stored_property('shift', 'The shift added in sinh coordinates.')
+  outer_log_scale = stored_property(
+      'outer_log_scale', '`mu`, the log of the scale applied after the shift.')
+  inner_log_scale = stored_property(
+      'inner_log_scale', '`nu`, the log of the scale applied before the shift.')
 
   def _inverse_params(self):
     loc, scale, shift, mu, nu = self._forward_params()
     return loc, scale, -shift, -nu, -mu
 
   def _parameter_control_dependencies(self, is_init):
-    if not self.validate_args:
-      return []
-    assertions = []
-    if is_init != tensor_util.is_ref(self.scale):
-      assertions.append(assert_util.assert_positive(
-          self.scale, message='Argument `scale` must be positive (scale > 0)'))
-    return assertions
+    return parameter_assertions(self, is_init, ('scale',), positive)

@@ -5,6 +5,7 @@ import math
 
 import tensorflow as tf
 
+from tfp_analytic.bijectors._base import stored_property
 from tfp_analytic.bijectors.angular_series import SeriesRadial
 from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
 
@@ -128,7 +129,4 @@ class SphericalRadial(SeriesRadial):
         (degree + 1) ** 2, 3, family, num_members, center, log_scale, dtype,
         seed, validate_args, parameters, name)
 
-  @property
-  def degree(self):
-    """The highest degree `L` of the harmonics."""
-    return self._degree
+  degree = stored_property('degree', 'The highest degree `L` of the harmonics.')

@@ -7,6 +7,7 @@ from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import tensor_util
 
+from tfp_analytic.bijectors._base import stored_property
 from tfp_analytic.bijectors.loop import MAX_UNROLLED
 from tfp_analytic.bijectors.loop import LoopBijector
 from tfp_analytic.bijectors.loop import apply_in_loop
@@ -126,25 +127,12 @@ class Stack(LoopBijector):
   def _parameter_properties(cls, dtype, num_classes=None):
     return dict(raw=parameter_properties.ParameterProperties(event_ndims=1))
 
-  @property
-  def raw(self):
-    """The raw numbers, `[..., num_members * family.num_raw_params]`."""
-    return self._raw
-
-  @property
-  def family(self):
-    """The members' bijector class."""
-    return self._family
-
-  @property
-  def num_members(self):
-    """The number of members."""
-    return self._num_members
-
-  @property
-  def wrapper(self):
-    """The class wrapped around every member, or `None`."""
-    return self._wrapper
+  raw = stored_property(
+      'raw', 'The raw numbers, `[..., num_members * family.num_raw_params]`.')
+  family = stored_property('family', "The members' bijector class.")
+  num_members = stored_property('num_members', 'The number of members.')
+  wrapper = stored_property(
+      'wrapper', 'The class wrapped around every member, or `None`.')
 
   @classmethod
   def _is_increasing(cls):
