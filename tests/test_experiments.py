@@ -10,6 +10,7 @@ import pytest
 from tfp_analytic.experiments import __main__ as cli
 from tfp_analytic.experiments import _common
 from tfp_analytic.experiments import _config
+from tfp_analytic.experiments import phi4_reference
 from tfp_analytic.experiments import report
 from tfp_analytic.experiments import spiral_coupling
 from tfp_analytic.experiments import spiral_radial
@@ -49,7 +50,7 @@ def test_help_lists_every_experiment(capsys):
     cli.main(['--help'])
   text = capsys.readouterr().out
   for name in ('1d', 'spiral-coupling', 'spiral-radial', 'ring-mixture',
-               'phi4', 'tabular', 'report'):
+               'phi4', 'phi4-reference', 'tabular', 'report'):
     assert name in text
 
 
@@ -77,6 +78,21 @@ def test_phi4_improves(tmp_path):
   row = metrics['bimodal/pretrain']  # the quick run's only arm
   assert row['reverse_kl'] < row['pretrained']['reverse_kl'] < (
       row['initial']['reverse_kl'])
+
+
+def test_phi4_reference_writes_loadable_observables(tmp_path):
+  assert cli.main(['phi4-reference', '--quick', '--no-progress', '--out',
+                   str(tmp_path)]) == 0
+  assert (tmp_path / 'config.json').exists()
+  assert (tmp_path / 'magnetization.png').exists()
+  metrics = json.loads((tmp_path / 'metrics.json').read_text())
+  _assert_finite(metrics)
+  assert set(metrics) == {'L4-lam5', 'L4-lam3'}
+  lam3 = metrics['L4-lam3']
+  assert lam3['bimodal'] and 0.5 < lam3['acceptance'] < 1.
+  reference = phi4_reference.load_reference(tmp_path, 4, 3.)
+  assert reference == lam3['observables']
+  assert reference['abs_magnetization']['error'] > 0.
 
 
 def test_tabular_sklearn_improves(tmp_path):

@@ -23,6 +23,8 @@ EXPERIMENTS = {
                      'with 32 centers vs coupling (NLL)'),
     'phi4': ('phi4', 'phi^4 lattice field theory, lattice flows by reverse '
              'KL; ESS, zero-mode pretraining'),
+    'phi4-reference': ('phi4_reference', 'phi^4 reference observables '
+                       'from HMC (|M|, susceptibility, G(d)) with errors'),
     'tabular': ('tabular', 'tabular density estimation (UCI files or '
                 'scikit-learn data), MAF and coupling flows'),
 }

@@ -20,6 +20,17 @@ from tfp_analytic.lattice.action import phi4_action
 from tfp_analytic.lattice.masks import checkerboard_mask
 from tfp_analytic.lattice.masks import sublattices
 from tfp_analytic.lattice.momenta import momentum_orbits
+from tfp_analytic.lattice.observables import compare_observables
+from tfp_analytic.lattice.observables import estimate_observables
+from tfp_analytic.lattice.observables import field_observables
+from tfp_analytic.lattice.observables import free_field_observables
+from tfp_analytic.lattice.sampling import HMCResult
+from tfp_analytic.lattice.sampling import IMHResult
+from tfp_analytic.lattice.sampling import hmc_phi4
+from tfp_analytic.lattice.sampling import importance_samples
+from tfp_analytic.lattice.sampling import independence_metropolis
+from tfp_analytic.lattice.sampling import independence_metropolis_indices
+from tfp_analytic.lattice.validation import compare_with_reference
 
 # The lattice bijectors live in `tfp_analytic.bijectors`, which imports the
 # physics from here (`FourierScaling` its momenta); re-exported on first use,
@@ -37,8 +48,19 @@ def __getattr__(name):
 
 __all__ = [
     'FourierScaling',
+    'HMCResult',
+    'IMHResult',
     'ZeroModeBijector',
     'checkerboard_mask',
+    'compare_observables',
+    'compare_with_reference',
+    'estimate_observables',
+    'field_observables',
+    'free_field_observables',
+    'hmc_phi4',
+    'importance_samples',
+    'independence_metropolis',
+    'independence_metropolis_indices',
     'magnetization',
     'momentum_orbits',
     'phi4_action',
