@@ -57,7 +57,8 @@ def cpu_queue():
   L = 8 (every transform, seed 0, then seeds 1 and 2), L = 12 likewise, the
   bimodal arms at L = 8, then L = 20 (10,000 steps per arm) and its bimodal
   arms. At L = 8 and 12 an arm stops at an ESS plateau (`PLATEAU`), after
-  5,000 and at most 20,000 steps. Returns `(regime, arm, L, seed, budget)` tuples.
+  5,000 and at most 20,000 steps. Returns `(regime, arm, L, seed, budget)`
+  tuples.
   """
   small = dict(max_steps=20_000, min_steps=5_000, **PLATEAU)
   large = dict(max_steps=10_000, min_steps=10_000)

@@ -77,7 +77,8 @@ def arm_config(regime, arm, lattice_size, seed=0, *, max_steps=100_000,
 
   ```python
   from tfp_analytic.experiments import phi4_arms
-  phi4_arms.arm_config('unimodal', 'affine', 8)['path']  # ==> 'L8/unimodal-affine/seed0'
+  config = phi4_arms.arm_config('unimodal', 'affine', 8)
+  config['path']  # ==> 'L8/unimodal-affine/seed0'
   ```
   """
   arms = TRANSFORMS if regime == 'unimodal' else BIMODAL_ARMS
@@ -188,7 +189,7 @@ class _Log:
             k: float(r[k]) for k in LOG_FIELDS[2:]}) for r in csv.DictReader(f)]
 
   def keep(self, keep):
-    """Drops the rows for which `keep(row)` is false (steps not checkpointed)."""
+    """Drops the rows where `keep(row)` is false (steps not checkpointed)."""
     self.rows = [r for r in self.rows if keep(r)]
     with self._path.open('w', newline='') as f:
       writer = csv.DictWriter(f, LOG_FIELDS)
