@@ -10,6 +10,8 @@ import pytest
 from tfp_analytic.experiments import __main__ as cli
 from tfp_analytic.experiments import _common
 from tfp_analytic.experiments import _config
+from tfp_analytic.experiments import phi4
+from tfp_analytic.experiments import phi4_arms
 from tfp_analytic.experiments import phi4_reference
 from tfp_analytic.experiments import report
 from tfp_analytic.experiments import spiral_coupling
@@ -72,12 +74,119 @@ def test_spiral_radial_parameter_counts():
   assert counts == [49, 139, 229, 319]  # the paper's
 
 
-def test_phi4_improves(tmp_path):
-  metrics = _run('phi4', tmp_path)
-  assert (tmp_path / 'ess.png').exists()
-  row = metrics['bimodal/pretrain']  # the quick run's only arm
-  assert row['reverse_kl'] < row['pretrained']['reverse_kl'] < (
-      row['initial']['reverse_kl'])
+def _phi4(out, *extra):
+  return cli.main(['phi4', '--quick', '--no-progress', '--out', str(out),
+                   *extra])
+
+
+def test_phi4_quick_queue_trains_skips_and_reports(tmp_path, capsys):
+  assert _phi4(tmp_path) == 0
+  results = tmp_path / 'results' / 'quick' / 'L4'
+  arms = {}
+  for arm in ('unimodal-cubic_rational', 'bimodal-naive', 'bimodal-pretrain'):
+    for name in ('metrics.json', 'config.json', 'log.csv'):
+      assert (results / arm / 'seed0' / name).exists(), (arm, name)
+    arms[arm] = json.loads((results / arm / 'seed0' / 'metrics.json')
+                           .read_text())
+    _assert_finite(arms[arm])
+    assert arms[arm]['reverse_kl'] < arms[arm]['initial']['reverse_kl']
+  # Zero-mode pretraining: the head is exactly Z2-symmetric, so half the
+  # samples have M < 0 at every log; and it beats the untrained flow.
+  pretrain = arms['bimodal-pretrain']
+  log = (results / 'bimodal-pretrain' / 'seed0' / 'log.csv').read_text()
+  rows = [line.split(',') for line in log.splitlines()[1:]]
+  assert [r[0] for r in rows].count('pretrain') == 4  # steps 0, 10, 20, 30
+  for row in rows:
+    if row[0] == 'pretrain':
+      assert abs(float(row[4]) - 0.5) < 0.03, row
+  for key, sign in (('ess', 1), ('reverse_kl', -1)):
+    assert sign * pretrain['pretrained'][key] > sign * pretrain['initial'][key]
+  assert pretrain['steps'] == {'pretrain': 30, 'train': 30}
+  # The saved weights reload into a flow that gives the same evaluation.
+  flow, config = phi4_arms.load_flow(
+      tmp_path / 'quick' / 'L4' / 'bimodal-pretrain' / 'seed0')
+  final = phi4_arms.evaluator(flow, phi4_arms.log_target(config),
+                              config['eval_samples'], jit_compile=False)
+  assert final((0, -1))['ess'] == pretrain['ess']
+  # A rerun skips the finished arms.
+  capsys.readouterr()
+  assert _phi4(tmp_path, '--list') == 0
+  assert capsys.readouterr().out.split() == [
+      'done', 'quick/L4/unimodal-cubic_rational/seed0',
+      'done', 'quick/L4/bimodal-naive/seed0',
+      'done', 'quick/L4/bimodal-pretrain/seed0']
+  assert _phi4(tmp_path) == 0
+  assert 'training 0' in capsys.readouterr().out
+  report_path = tmp_path / 'report' / 'RESULTS.md'
+  report_path.parent.mkdir()
+  (tmp_path / 'report' / 'phi4').symlink_to(tmp_path / 'results')
+  report.write_report(tmp_path / 'none', report_path)
+  text = report_path.read_text()
+  assert '### phi4 `quick/L4` bimodal' in text and '| pretrain | 1 |' in text
+
+
+def test_phi4_arm_resumes_after_an_interruption(tmp_path, monkeypatch):
+  config = phi4_arms.arm_config('bimodal', 'pretrain', 4, **dict(
+      phi4.QUICK, max_steps=20, pretrain_steps=10, eval_samples=512))
+  phi4_arms.train_arm(config, tmp_path / 'a', tmp_path / 'a-results')
+  fit = phi4_arms.train.fit_reverse_kl
+
+  def interrupted(*args, on_step, **kwargs):
+    def hook(k):
+      if k == 15 and kwargs['checkpoint_dir'].endswith('/train'):
+        raise KeyboardInterrupt
+      return on_step(k)
+    return fit(*args, on_step=hook, **kwargs)
+
+  monkeypatch.setattr(phi4_arms.train, 'fit_reverse_kl', interrupted)
+  with pytest.raises(KeyboardInterrupt):
+    phi4_arms.train_arm(config, tmp_path / 'b', tmp_path / 'b-results')
+  assert not (tmp_path / 'b-results' / config['path']).exists()
+  monkeypatch.setattr(phi4_arms.train, 'fit_reverse_kl', fit)
+  # Resumes the second phase at its checkpoint (step 10), drops the log
+  # rows after it, and does not pretrain again.
+  phi4_arms.train_arm(config, tmp_path / 'b', tmp_path / 'b-results')
+  logs = [np.genfromtxt(tmp_path / f'{r}-results' / config['path'] /
+                        'log.csv', delimiter=',', names=True, dtype=None,
+                        encoding='utf-8') for r in 'ab']
+  assert list(logs[1]['phase']) == ['pretrain'] * 2 + ['train'] * 3
+  np.testing.assert_array_equal(logs[1]['step'], [0, 10, 0, 10, 20])
+  # The same run: TF's convolution gradients on CPU are not bit-for-bit
+  # reproducible from run to run, so compare to float32 rounding.
+  for key in ('ess', 'reverse_kl', 'fraction_negative'):
+    np.testing.assert_allclose(logs[1][key], logs[0][key], rtol=1e-4)
+  flows_ = [phi4_arms.load_flow(tmp_path / r / config['path'])[0]
+            for r in 'ab']
+  phi = flows_[0].sample(8, seed=(1, 2))
+  np.testing.assert_allclose(flows_[1].log_prob(phi), flows_[0].log_prob(phi),
+                             rtol=1e-4)
+
+
+def test_phi4_queues_and_arm_settings():
+  cpu = phi4.cpu_queue()
+  assert [a[2:4] for a in cpu[:5]] == [(8, 0)] * 5  # L = 8, seed 0 first
+  assert [a[:3] for a in cpu[5:7]] == [  # then the bimodal arms at L = 8
+      ('bimodal', 'naive', 8), ('bimodal', 'pretrain', 8)]
+  assert sum(a[2] == 20 and a[0] == 'unimodal' for a in cpu) == 5
+  assert all(a[4]['min_steps'] >= 10_000 for a in cpu if a[2] == 20)
+  assert {(a[0], a[1], a[2]) for a in cpu if a[0] == 'bimodal'} == {
+      ('bimodal', arm, size) for arm in ('naive', 'pretrain')
+      for size in (8, 20)}
+  paper = phi4.paper_queue()
+  assert len(paper) == 7 and all(a[4]['max_steps'] == 100_000 for a in paper)
+  config = phi4_arms.arm_config('unimodal', 'sinh_conjugation', 20)
+  assert config['transform'] == 'sinh_conjugation+affine'
+  assert config['path'] == 'L20/unimodal-sinh_conjugation/seed0'
+  with pytest.raises(ValueError, match='no arm'):
+    phi4_arms.arm_config('bimodal', 'affine', 8)
+  with pytest.raises(ValueError, match='even'):
+    phi4_arms.arm_config('unimodal', 'affine', 7)
+
+
+def test_phi4_paper_queue_in_quick_mode(tmp_path):
+  assert _phi4(tmp_path, '--queue', 'paper', '--regimes', 'unimodal') == 0
+  assert (tmp_path / 'results' / 'quick' / 'paper' / 'L4' /
+          'unimodal-cubic_rational' / 'seed0' / 'metrics.json').exists()
 
 
 def test_phi4_reference_writes_loadable_observables(tmp_path):

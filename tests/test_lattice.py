@@ -175,17 +175,25 @@ def test_zero_mode_at_zero_mean_is_finite_with_the_slope(dtype):
   np.testing.assert_allclose(log_det, ldj[2:], atol=TOL[dtype])
 
 
-def test_zero_mode_takes_a_given_radial_bijector():
-  f = OriginFixed(tfb.SinhArcsinh(skewness=0.3, tailweight=1.4))
+def test_zero_mode_maps_the_fft_zero_mode_by_a_given_radial_bijector():
+  # The paper's definition: the k = 0 amplitude of the orthonormal FFT,
+  # u = sqrt(V) M, goes to sign(u) f(|u|); every other amplitude stays.
+  f = OriginFixed(tfb.SinhArcsinh(skewness=np.float64(0.3),
+                                  tailweight=np.float64(1.4)))
   zero_mode = lattice.ZeroModeBijector(f)
   assert zero_mode.trainable_variables == ()
-  phi = _field([3, 4, 4], tf.float32, 6)
-  mean = lattice.magnetization(phi)
+  phi = _field([3, 4, 6], tf.float64, 6)
   y = zero_mode.forward(phi)
-  np.testing.assert_allclose(lattice.magnetization(y),
-                             np.sign(mean) * f.forward(np.abs(mean)),
-                             rtol=1e-5)
-  assert autodiff.log_det_error(zero_mode, phi, 2) < TOL[tf.float32]
+  phi_k, y_k = (np.fft.fft2(z, norm='ortho') for z in (phi, y))
+  u = phi_k[:, 0, 0].real
+  np.testing.assert_allclose(y_k[:, 0, 0].real,
+                             np.sign(u) * f.forward(np.abs(u)), rtol=1e-12)
+  np.testing.assert_allclose(y_k[:, 1:], phi_k[:, 1:], atol=1e-12)
+  np.testing.assert_allclose(y_k[:, 0, 1:], phi_k[:, 0, 1:], atol=1e-12)
+  assert autodiff.log_det_error(zero_mode, phi, 2) < TOL[tf.float64]
+  np.testing.assert_allclose(zero_mode.forward_log_det_jacobian(phi, 2),
+                             f.forward_log_det_jacobian(np.abs(u), 0),
+                             rtol=1e-12)
 
 
 @dtypes

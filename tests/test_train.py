@@ -111,6 +111,26 @@ def test_checkpoints_resume_and_restore_exactly(tmp_path):
                                 flow.log_prob(data[:64]))
 
 
+def test_reverse_kl_on_step_hook_stops_and_resumes(tmp_path):
+  target = lambda x: -tf.reduce_sum((x - 1.)**2, axis=-1)
+
+  def fit(num_steps, on_step):
+    return train.fit_reverse_kl(
+        flow, target, num_steps, batch_size=32, checkpoint_dir=directory,
+        checkpoint_every=100, jit_compile=False, progress=False,
+        on_step=on_step)
+
+  flow = flows.coupling_flow(2, 'affine', num_layers=2, hidden_units=(4,))
+  directory = str(tmp_path / 'run')
+  seen = []
+  history = fit(20, lambda k: seen.append(k) or k == 7)
+  assert seen == list(range(1, 8)) and len(history['loss']) == 7
+  # Stopping writes the checkpoint; a later call resumes after it.
+  assert tf.train.latest_checkpoint(directory).endswith('ckpt-7')
+  history = fit(10, seen.append)
+  assert seen[7:] == [8, 9, 10] and len(history['loss']) == 3
+
+
 def test_keras_fit_with_callbacks(tmp_path):
   data = spiral(1024, tf.constant([3, 4])).numpy()
 

@@ -1,4 +1,4 @@
-"""ZeroModeBijector: a Z2-symmetric bijection of the mean of a lattice field."""
+"""ZeroModeBijector: a Z2-symmetric bijection of a lattice field's zero mode."""
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -15,24 +15,27 @@ tfb = tfp.bijectors
 
 
 class ZeroModeBijector(ImportablePathRepr, tfb.Bijector):
-  """Moves the mean `M` of a lattice field by an odd bijection `h`.
+  """Maps the zero mode `u = sqrt(V) M` of a lattice field by an odd bijection.
 
-  docs/math.md#lattice: with `M = mean_x phi(x)` and `h(M) = sign(M) f(|M|)`,
-  where `f` is an increasing bijection of `[0, inf)` with `f(0) = 0` (an
-  OriginFixed stack),
+  docs/math.md#lattice, as the paper defines it: `u` is the `k = 0` amplitude
+  of the orthonormal Fourier transform of a field on `V` sites (`M` its mean,
+  the magnetization), and with `F` an increasing bijection of R,
 
-    y = phi + (h(M) - M)      (the same constant added to every site).
+    h(u) = sign(u) (F(|u|) - F(0)),    y = phi + (h(u) - u) / sqrt(V),
 
-  Only the zero mode changes: in an orthonormal basis whose first vector is
-  the constant field `1 / sqrt(V)`, the coordinate `u = sqrt(V) M` maps to
-  `sqrt(V) h(u / sqrt(V))`, whose slope is `h'(M) = f'(|M|)`, and every other
-  coordinate is untouched; so `log|det J| = log f'(|M|)` (the sqrt(V) scalings
-  cancel). The mean of `y` is `h(M)`, so the inverse reads `h(M)` from `y`,
-  applies `h^{-1}(m) = sign(m) f^{-1}(|m|)` and subtracts the difference.
+  i.e. the same constant is added to every site. `f = F - F(0)` is an
+  OriginFixed stack. Only the zero mode changes: in an orthonormal basis whose
+  first vector is the constant field `1 / sqrt(V)`, the coordinate `u` maps to
+  `h(u)` and every other coordinate is untouched, so `log|det J| = log
+  F'(|u|)`. The zero mode of `y` is `h(u)`, so the inverse reads it from `y`,
+  applies `h^{-1}(v) = sign(v) f^{-1}(|v|)` and subtracts the difference.
+  Working on `u` rather than on `M` keeps the members' scale: under a
+  standard normal field `u` is standard normal at every lattice size, while
+  `M` has standard deviation `1 / sqrt(V)`.
 
   The map is exactly Z2-equivariant, `forward(-phi) == -forward(phi)` bit for
-  bit: `h` is evaluated as `t * f(t * M)` with `t = +-1` the sign of `M` (so
-  `t * M = |M|` exactly and the slope at `M = 0` is `f'(0)`, not 0).
+  bit: `h` is evaluated as `t * f(t * u)` with `t = +-1` the sign of `u` (so
+  `t * u = |u|` exactly and the slope at `u = 0` is `F'(0)`, not 0).
 
   With `radial_bijector=None` the bijector owns a trainable stack of
   `num_members` `family` members (CubicConjugation, as in the paper), each
@@ -61,8 +64,8 @@ class ZeroModeBijector(ImportablePathRepr, tfb.Bijector):
 
     Args:
       radial_bijector: scalar increasing bijector `f` with `f(0) = 0` (e.g. an
-        `OriginFixed` stack), or `None` for a trainable stack owned by this
-        bijector.
+        `OriginFixed` stack), applied to `|u|`, or `None` for a trainable
+        stack owned by this bijector.
       num_members: Python `int`, members of the trainable stack (used when
         `radial_bijector` is `None`).
       family: analytic family of the trainable stack.
@@ -114,7 +117,7 @@ class ZeroModeBijector(ImportablePathRepr, tfb.Bijector):
     return self._raw_params
 
   def magnitude_map(self):
-    """The current map `f` of `|M|` (an owned stack is built from its variable).
+    """The current map `f` of `|u|` (an owned stack is built from its variable).
 
     Returns:
       A scalar bijector with `f(0) = 0`.
@@ -125,25 +128,28 @@ class ZeroModeBijector(ImportablePathRepr, tfb.Bijector):
                               self._num_members, self.validate_args)
 
   @staticmethod
-  def _mean_and_sign(field):
-    mean = tf.reduce_mean(field, axis=[-2, -1])
-    sign = tf.where(mean < 0., -tf.ones_like(mean), tf.ones_like(mean))
-    return mean, sign
+  def _zero_mode_and_sign(field):
+    """`u = sqrt(V) M`, its sign `+-1` and `sqrt(V)`, in the field's dtype."""
+    root_v = tf.sqrt(tf.cast(tf.reduce_prod(tf.shape(field)[-2:]),
+                             field.dtype))
+    u = tf.reduce_mean(field, axis=[-2, -1]) * root_v
+    sign = tf.where(u < 0., -tf.ones_like(u), tf.ones_like(u))
+    return u, sign, root_v
 
   def _forward(self, x):
-    mean, sign = self._mean_and_sign(x)
-    moved = sign * self.magnitude_map().forward(sign * mean)
-    return x + (moved - mean)[..., tf.newaxis, tf.newaxis]
+    u, sign, root_v = self._zero_mode_and_sign(x)
+    moved = sign * self.magnitude_map().forward(sign * u)
+    return x + ((moved - u) / root_v)[..., tf.newaxis, tf.newaxis]
 
   def _inverse(self, y):
-    moved, sign = self._mean_and_sign(y)
-    mean = sign * self.magnitude_map().inverse(sign * moved)
-    return y + (mean - moved)[..., tf.newaxis, tf.newaxis]
+    moved, sign, root_v = self._zero_mode_and_sign(y)
+    u = sign * self.magnitude_map().inverse(sign * moved)
+    return y + ((u - moved) / root_v)[..., tf.newaxis, tf.newaxis]
 
   def _forward_log_det_jacobian(self, x):
-    mean, sign = self._mean_and_sign(x)
-    return self.magnitude_map().forward_log_det_jacobian(sign * mean, 0)
+    u, sign, _ = self._zero_mode_and_sign(x)
+    return self.magnitude_map().forward_log_det_jacobian(sign * u, 0)
 
   def _inverse_log_det_jacobian(self, y):
-    moved, sign = self._mean_and_sign(y)
+    moved, sign, _ = self._zero_mode_and_sign(y)
     return self.magnitude_map().inverse_log_det_jacobian(sign * moved, 0)

@@ -32,15 +32,18 @@ REPORT_HELP = ('collect runs/<name>/metrics.json (and runs/<name>/seed<k>/) '
                'into results/RESULTS.md, seeds as mean ± std')
 
 
-def _add_common_arguments(command, name):
+def _add_common_arguments(command, name, module):
   command.add_argument('--quick', action='store_true',
                        help='tiny run (seconds): a smoke test of the code')
   command.add_argument('--steps', type=int, default=None,
                        help='training steps (default: the paper\'s)')
-  seeds = command.add_mutually_exclusive_group()
-  seeds.add_argument('--seed', type=int, default=0, help='random seed')
-  seeds.add_argument('--seeds', type=int, default=None, metavar='N',
-                     help='run seeds 0..N-1, each into OUT/seed<k>')
+  if getattr(module, 'QUEUED_SEEDS', False):
+    # A queue of arms, each with its seed: `--seeds N` keeps seeds 0..N-1.
+    command.add_argument('--seeds', type=int, default=None, metavar='N',
+                         help='only the arms of seeds 0..N-1')
+    command.set_defaults(queued_seeds=True)
+  else:
+    _add_seed_arguments(command)
   command.add_argument('--out', default=os.path.join('runs', name),
                        help=f'output folder (default: runs/{name})')
   command.add_argument('--no-progress', action='store_true',
@@ -49,6 +52,13 @@ def _add_common_arguments(command, name):
                        help='train without XLA (always so with --quick, '
                             'where compiling would take longer than '
                             'training)')
+
+
+def _add_seed_arguments(command):
+  seeds = command.add_mutually_exclusive_group()
+  seeds.add_argument('--seed', type=int, default=0, help='random seed')
+  seeds.add_argument('--seeds', type=int, default=None, metavar='N',
+                     help='run seeds 0..N-1, each into OUT/seed<k>')
 
 
 def _parser():
@@ -61,7 +71,7 @@ def _parser():
   for name, (module_name, help_text) in EXPERIMENTS.items():
     module = importlib.import_module(f'tfp_analytic.experiments.{module_name}')
     command = sub.add_parser(name, help=help_text, description=help_text)
-    _add_common_arguments(command, name)
+    _add_common_arguments(command, name, module)
     module.add_arguments(command)
     command.set_defaults(run=module.run)
   command = sub.add_parser('report', help=REPORT_HELP,
@@ -78,6 +88,8 @@ def run_seeds(args):
   set_random_seed`): the conditioners' Keras layers draw their initial
   weights from there.
   """
+  if getattr(args, 'queued_seeds', False):
+    return [args.run(args)]
   if getattr(args, 'seeds', None) is None:
     if hasattr(args, 'seed'):
       tf_keras.utils.set_random_seed(args.seed)

@@ -8,184 +8,240 @@ plus an affine map per site (or an affine map / a spline alone).
 
 Two regimes (docs/experiments.md#phi4; lam chosen from our HMC: lam = 5 is
 unimodal with correlation length ~3.6, lam = 3 has two modes at |M| ~ 0.69):
-- unimodal: one run per transform; metric ESS (paper 20 x 20: cubic rational
-  39.7 %, cubic 38.9 %, sinh 38.5 %, spline 34.3 %, affine 31.9 %);
+- unimodal: one arm per transform; metric ESS (paper 20 x 20 in
+  `phi4_arms.PAPER_ESS`);
 - bimodal: `naive` training, which tends to collapse onto one sign of the
   magnetization M, and `pretrain`, which first trains the Fourier scaling
   and a `ZeroModeBijector` alone (the couplings stay at their identity
   initialisation) and then the full flow. Metrics: ESS and the fraction of
   samples with M < 0 (0.5 when both modes are kept).
-Figures: M histograms of the flow and reweighted to the target, reverse-KL
-training curves, ESS during training.
+
+The command runs a queue of arms (`phi4_arms.train_arm`), one after the
+other, each resumable and skipped once finished: `--queue cpu` (sized for a
+CPU, stopping at an ESS plateau) or `--queue paper` (the paper's 100,000
+steps per arm at L = 20).
 """
 
+import json
+import time
+from pathlib import Path
+
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
 
-from tfp_analytic import flows
-from tfp_analytic import lattice
 from tfp_analytic import train
-from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import phi4_arms
 
-tfd = tfp.distributions
-tfb = tfp.bijectors
+TRANSFORMS = phi4_arms.TRANSFORMS
+BIMODAL_ARMS = phi4_arms.BIMODAL_ARMS
+# Until the ESS logged every 1,000 steps gains no more than 1 point over
+# 5 logs, after at least `min_steps`.
+PLATEAU = dict(plateau_logs=5, plateau_gain=0.01)
+# Quick mode: every arm shrunk to seconds, one seed, few arms.
+QUICK = dict(members=2, layers=2, hidden_channels=(8,), learning_rate=1e-2,
+             log_every=10, eval_samples=4096, max_steps=30, min_steps=0,
+             pretrain_steps=30, plateau_logs=None, jit_compile=False)
+QUICK_ARMS = ('cubic_rational', 'naive', 'pretrain')
+# Every arm of the queue has its own seed; `--seeds N` keeps seeds 0..N-1.
+QUEUED_SEEDS = True
 
-TRANSFORMS = (*flows.ANALYTIC_FAMILIES, 'spline', 'affine')
-PAPER_ESS = {'cubic_rational': 0.3966, 'cubic_conjugation': 0.3885,
-             'sinh_conjugation': 0.3851, 'spline': 0.3434, 'affine': 0.3185}
-# Paper §5.5.2: naive ESS ~ 90 % with every sample at M < 0; pretraining
-# keeps exactly half the samples at M < 0 ("similar ESS", no number).
-PAPER_BIMODAL = {'naive': dict(ess=0.9, fraction_negative=1.0),
-                 'pretrain': dict(fraction_negative=0.5)}
+
+def _unimodal(size, seeds, **budget):
+  return [('unimodal', t, size, s, budget) for s in seeds for t in TRANSFORMS]
+
+
+def _bimodal(size, seeds, **budget):
+  return [('bimodal', a, size, s, budget) for s in seeds for a in BIMODAL_ARMS]
+
+
+def cpu_queue():
+  """The CPU queue, in an order that yields useful results early.
+
+  L = 8 (every transform, seed 0), the bimodal arms at L = 8, seeds 1 and 2
+  at L = 8, L = 12 likewise, then L = 20 (10,000 steps per arm) and its
+  bimodal arms. At L = 8 and 12 an arm stops at an ESS plateau (`PLATEAU`), after
+  5,000 and at most 20,000 steps. Returns `(regime, arm, L, seed, budget)`
+  tuples.
+  """
+  small = dict(max_steps=20_000, min_steps=5_000, **PLATEAU)
+  large = dict(max_steps=10_000, min_steps=10_000)
+  return (_unimodal(8, [0], **small) + _bimodal(8, [0], **small)
+          + _unimodal(8, [1, 2], **small)
+          + _unimodal(12, [0], **small) + _unimodal(12, [1, 2], **small)
+          + _unimodal(20, [0], **large)
+          + _bimodal(20, [0], **large))
+
+
+def paper_queue():
+  """The paper's arms: L = 20, 100,000 steps each (pretraining 100,000 more).
+  """
+  return _unimodal(20, [0], max_steps=100_000) + _bimodal(
+      20, [0], max_steps=100_000, pretrain_steps=100_000)
+
+
+QUEUES = {'cpu': cpu_queue, 'paper': paper_queue}
 
 
 def add_arguments(parser):
+  parser.add_argument('--queue', choices=sorted(QUEUES), default='cpu',
+                      help='cpu: plateau-stopped arms at L = 8, 12, 20; '
+                           'paper: 100,000 steps per arm at L = 20')
+  parser.add_argument('--lattice-size', type=int, nargs='+', default=None,
+                      help='only arms of these L')
   parser.add_argument('--regimes', nargs='+', default=None,
                       choices=('unimodal', 'bimodal'), help='default: both')
   parser.add_argument('--transforms', nargs='+', choices=TRANSFORMS,
-                      default=None, help='unimodal runs (default: all five)')
+                      default=None, help='unimodal arms (default: all five)')
   parser.add_argument('--bimodal-arms', nargs='+', default=None,
-                      choices=('naive', 'pretrain'), help='default: both')
-  parser.add_argument('--bimodal-transform', choices=TRANSFORMS,
-                      default='cubic_conjugation')
-  parser.add_argument('--lattice-size', type=int, default=None,
-                      help='L (default 20; quick 4)')
-  parser.add_argument('--m2', type=float, default=-4.)
-  parser.add_argument('--lam-unimodal', type=float, default=5.)
-  parser.add_argument('--lam-bimodal', type=float, default=3.)
-  parser.add_argument('--members', type=int, default=8,
-                      help='analytic members per site')
-  parser.add_argument('--layers', type=int, default=12)
-  parser.add_argument('--pretrain-steps', type=int, default=None,
-                      help='zero-mode pretraining steps (default = --steps)')
-  parser.add_argument('--batch-size', type=int, default=64)
-  parser.add_argument('--learning-rate', type=float, default=1e-4)
-  parser.add_argument('--eval-samples', type=int, default=None,
-                      help='samples for ESS (default 4096; quick 1024)')
+                      choices=BIMODAL_ARMS, help='default: both')
+  parser.add_argument('--max-arms', type=int, default=None,
+                      help='train at most this many unfinished arms')
+  parser.add_argument('--results', default=None,
+                      help='folder of the finished arms\' metrics (default '
+                           'results/phi4; quick: OUT/results)')
+  parser.add_argument('--list', action='store_true',
+                      help='print the queue and the state of each arm')
+  parser.add_argument('--time-steps', action='store_true',
+                      help='measure seconds per training step for each L '
+                           'of the queue, and exit')
+  parser.add_argument('--learning-rate', type=float, default=None,
+                      help='default 1e-4')
+  parser.add_argument('--batch-size', type=int, default=None,
+                      help='default 64')
 
 
-def _transform_name(name):
-  """The paper's per-site map: analytic members, then an affine map."""
-  return name if name in ('spline', 'affine') else f'{name}+affine'
+def queue(args):
+  """The arm configs of `args`' queue, filtered and (quick) shrunk."""
+  configs = []
+  for regime, arm, size, seed, budget in QUEUES[args.queue]():
+    if args.quick:
+      if seed or arm not in QUICK_ARMS:
+        continue
+      budget, size = QUICK, 4
+    budget = dict(budget)
+    if args.steps:
+      budget.update(max_steps=args.steps, pretrain_steps=args.steps,
+                    min_steps=min(args.steps, budget.get('min_steps', 0)))
+    for key in ('learning_rate', 'batch_size'):
+      if getattr(args, key):
+        budget[key] = getattr(args, key)
+    if args.no_jit:
+      budget['jit_compile'] = False
+    keep = ((args.regimes is None or regime in args.regimes)
+            and (args.lattice_size is None or size in args.lattice_size)
+            and (args.seeds is None or seed < args.seeds)
+            and (regime != 'unimodal' or args.transforms is None
+                 or arm in args.transforms)
+            and (regime != 'bimodal' or args.bimodal_arms is None
+                 or arm in args.bimodal_arms))
+    if keep and not any(c['path'].endswith(f'L{size}/{regime}-{arm}/seed{seed}')
+                        for c in configs):  # Quick runs shrink every L to 4.
+      prefix = '/'.join(p for p in ('quick' if args.quick else '',
+                                    'paper' if args.queue == 'paper' else '')
+                        if p)
+      configs.append(phi4_arms.arm_config(regime, arm, size, seed,
+                                          prefix=prefix, **budget))
+  if not configs:
+    raise ValueError('no arm of the queue matches the filters')
+  return configs
 
 
-def _evaluate(flow, log_target, num_samples, seed):
-  """Metrics on fresh samples, and the samples' `(M, log w)` for plots."""
-  phi, log_q = flow.experimental_sample_and_log_prob(num_samples, seed=seed)
-  log_w = log_target(phi) - log_q
-  m = lattice.magnetization(phi)
-  metrics = dict(
-      ess=float(train.effective_sample_size(log_w, 0.)),
-      reverse_kl=float(-tf.reduce_mean(log_w)),
-      fraction_negative=float(tf.reduce_mean(tf.cast(m < 0., tf.float32))))
-  return metrics, (m.numpy(), log_w.numpy())
+def _results_dir(args):
+  if args.results:
+    return Path(args.results)
+  return Path(args.out) / 'results' if args.quick else Path('results', 'phi4')
 
 
 def run(args):
-  regimes = args.regimes or (['bimodal'] if args.quick
-                             else ['unimodal', 'bimodal'])
-  transforms = args.transforms or (['cubic_rational'] if args.quick
-                                   else list(TRANSFORMS))
-  arms = args.bimodal_arms or (['pretrain'] if args.quick
-                               else ['naive', 'pretrain'])
-  size = args.lattice_size or (4 if args.quick else 20)
-  steps = args.steps or (60 if args.quick else 100_000)
-  pretrain_steps = args.pretrain_steps or steps
-  num_eval = args.eval_samples or (512 if args.quick else 4096)
-  layers, channels, members = ((2, (8,), 2) if args.quick else
-                               (args.layers, (16, 16), args.members))
-  learning_rate = 1e-2 if args.quick else args.learning_rate
-  config = dict(regimes=regimes, transforms=transforms, bimodal_arms=arms,
-                bimodal_transform=args.bimodal_transform, lattice_size=size,
-                m2=args.m2, lam_unimodal=args.lam_unimodal,
-                lam_bimodal=args.lam_bimodal, members=members, layers=layers,
-                hidden_channels=channels, steps=steps,
-                pretrain_steps=pretrain_steps, batch_size=args.batch_size,
-                learning_rate=learning_rate, eval_samples=num_eval)
-  out = _common.prepare_output(args, config)
-
-  runs = [('unimodal', t, args.lam_unimodal, False) for t in transforms
-          if 'unimodal' in regimes]
-  runs += [('bimodal', arm, args.lam_bimodal, arm == 'pretrain')
-           for arm in arms if 'bimodal' in regimes]
-  results, histories, ess_curves, samples = {}, {}, {}, {}
-  fit = dict(batch_size=args.batch_size, learning_rate=learning_rate,
-             **_common.fit_options(args))
-  for regime, arm, lam, zero_mode in runs:
-    name = f'{regime}/{arm}'
-    transform = args.bimodal_transform if regime == 'bimodal' else arm
-    flow = flows.lattice_flow(
-        size, _transform_name(transform), num_members=members,
-        num_layers=layers, hidden_channels=channels, zero_mode=zero_mode,
-        seed=args.seed, name=f'lattice_{arm}')
-    log_target = (lambda phi, lam=lam:
-                  -lattice.phi4_action(phi, m2=args.m2, lam=lam))
-    initial, _ = _evaluate(flow, log_target, num_eval, (args.seed, 1))
-    result = {}
-    if zero_mode:
-      # The couplings start at the identity, so the flow without them is the
-      # full flow with the couplings frozen at initialisation.
-      head = tfd.TransformedDistribution(flow.distribution, tfb.Chain([
-          b for b in flow.bijector.bijectors
-          if isinstance(b, (lattice.ZeroModeBijector,
-                            lattice.FourierScaling))]))
-      pre = train.fit_reverse_kl(head, log_target, pretrain_steps, **fit)
-      result['pretrained'], _ = _evaluate(flow, log_target, num_eval,
-                                          (args.seed, 3))
-    history = train.fit_reverse_kl(flow, log_target, steps, **fit)
-    final, samples[name] = _evaluate(flow, log_target, num_eval,
-                                     (args.seed, 2))
-    paper = None
-    if size == 20:  # the paper's lattice
-      paper = (dict(ess=PAPER_ESS[arm]) if regime == 'unimodal'
-               else PAPER_BIMODAL[arm])
-    results[name] = dict(initial=initial, **final, **result,
-                         parameters=_common.num_parameters(flow),
-                         lam=lam, paper=paper)
-    loss = history['loss']
-    histories[name] = (np.concatenate([pre['loss'], loss]) if zero_mode
-                       else loss)
-    ess_curves[name] = (np.concatenate([pre['ess'], history['ess']])
-                        if zero_mode else history['ess'])
-    print(f'{name}: ESS {initial["ess"]:.1%} -> {final["ess"]:.1%}, '
-          f'reverse KL {initial["reverse_kl"]:.2f} -> '
-          f'{final["reverse_kl"]:.2f}, M < 0: {final["fraction_negative"]:.0%}')
-
-  _common.write_metrics(out, results)
-  _common.plot_training_curves(histories, out, ylabel='reverse KL - log Z')
-  _plot_magnetization(samples, out)
-  _plot_ess(ess_curves, out)
-  return results
+  """Trains the queue's unfinished arms in order; returns their metrics."""
+  configs = queue(args)
+  if args.time_steps:
+    return time_steps(configs)
+  results = _results_dir(args)
+  done = [(results / c['path'] / 'metrics.json').exists() for c in configs]
+  if args.list:
+    for config, finished in zip(configs, done):
+      started = (Path(args.out) / config['path']).exists()
+      state = 'done' if finished else 'started' if started else 'queued'
+      print(f'{state:8} {config["path"]}')
+    return {}
+  todo = [c for c, finished in zip(configs, done) if not finished]
+  todo = todo[:args.max_arms] if args.max_arms is not None else todo
+  print(f'phi4 {args.queue} queue: {len(configs)} arms, {sum(done)} done, '
+        f'training {len(todo)} (checkpoints in {args.out}, results in '
+        f'{results})', flush=True)
+  metrics = {}
+  for k, config in enumerate(todo, 1):
+    print(f'[{k}/{len(todo)}] {config["path"]}', flush=True)
+    metrics[config['path']] = row = phi4_arms.train_arm(
+        config, args.out, results, progress=not args.no_progress)
+    print(f'[{k}/{len(todo)}] {config["path"]} done: ESS {row["ess"]:.1%}, '
+          f'M < 0: {row["fraction_negative"]:.1%}, steps {row["steps"]}, '
+          f'{row["seconds"] / 60:.1f} min', flush=True)
+  return metrics
 
 
-def _plot_magnetization(samples, out):
-  """Histogram of M under the flow, and reweighted by `p / q` (the target)."""
-  plt = _common.pyplot()
-  fig, axes = plt.subplots(1, len(samples), figsize=(3 * len(samples), 2.8),
-                           squeeze=False)
-  for ax, (name, (m, log_w)) in zip(axes[0], samples.items()):
-    weights = np.exp(log_w - log_w.max())
-    bins = np.linspace(m.min(), m.max(), 40)
-    ax.hist(m, bins=bins, density=True, alpha=0.6, label='flow')
-    ax.hist(m, bins=bins, weights=weights, density=True, histtype='step',
-            color='k', label='reweighted (target)')
-    ax.set_title(name, fontsize=9)
-    ax.set_xlabel('magnetization M')
-  axes[0][0].legend(fontsize=7)
-  return _common.save_figure(fig, out, 'density.png')
+def time_steps(configs, num_steps=20):
+  """Prints and returns seconds per training step for each lattice size.
+
+  Times `num_steps` steps of the first unimodal (else the first) arm of each
+  size, after the first step (which compiles).
+  """
+  seconds = {}
+  for config in configs:
+    size = config['lattice_size']
+    if size in seconds or (config['regime'] != 'unimodal' and any(
+        c['regime'] == 'unimodal' and c['lattice_size'] == size
+        for c in configs)):
+      continue
+    flow = phi4_arms.build_flow(config)
+    stamps = []
+    train.fit_reverse_kl(
+        flow, phi4_arms.log_target(config), num_steps + 1,
+        config['batch_size'], config['learning_rate'], progress=False,
+        jit_compile=config['jit_compile'],
+        on_step=lambda k: stamps.append(time.perf_counter()))
+    seconds[size] = (stamps[-1] - stamps[0]) / num_steps
+    print(f'L = {size} ({config["transform"]}, batch '
+          f'{config["batch_size"]}): {seconds[size]:.4f} s per step',
+          flush=True)
+  return seconds
 
 
-def _plot_ess(ess_curves, out):
-  """Batch ESS during training, smoothed."""
-  plt = _common.pyplot()
-  fig, ax = plt.subplots(figsize=(6, 4))
-  for name, ess in ess_curves.items():
-    window = max(1, len(ess) // 50)
-    ax.plot(np.convolve(ess, np.ones(window) / window, mode='valid'),
-            label=name)
-  ax.set_xlabel('step')
-  ax.set_ylabel('batch ESS')
-  ax.legend()
-  ax.grid(alpha=0.3)
-  return _common.save_figure(fig, out, 'ess.png')
+def report_lines(results_dir):
+  """Markdown tables of the finished arms under `results_dir` (for `report`).
+
+  One table per lattice size and regime (and queue folder), one row per arm:
+  ESS and the fraction of samples with M < 0, mean and spread over seeds,
+  steps trained, and the paper's number where there is one.
+  """
+  groups = {}
+  for path in sorted(Path(results_dir).glob('**/metrics.json')):
+    config = json.loads((path.parent / 'config.json').read_text())
+    metrics = json.loads(path.read_text())
+    folder = str(Path(config['path']).parent.parent)
+    key = (folder, config['regime'])
+    groups.setdefault(key, {}).setdefault(config['arm'], []).append(metrics)
+  lines = []
+  for (folder, regime), arms in groups.items():
+    lines += [f'### phi4 `{folder}` {regime}', '',
+              '| arm | seeds | ESS | M < 0 | pretrained ESS / M < 0 | steps '
+              '| paper |', '|---|---|---|---|---|---|---|']
+    for arm, rows in arms.items():
+      pre = [r['pretrained'] for r in rows if 'pretrained' in r]
+      paper = rows[0]['paper'] or {}
+      lines.append(
+          f'| {arm} | {len(rows)} | {_spread(rows, "ess")} | '
+          f'{_spread(rows, "fraction_negative")} | '
+          + (f'{_spread(pre, "ess")} / {_spread(pre, "fraction_negative")}'
+             if pre else '—')
+          + f' | {", ".join(str(r["steps"].get("train")) for r in rows)} | '
+          + ', '.join(f'{k} {v:.1%}' for k, v in paper.items()) + ' |')
+    lines.append('')
+  return lines
+
+
+def _spread(rows, key):
+  values = np.array([r[key] for r in rows])
+  if len(values) == 1:
+    return f'{values[0]:.1%}'
+  return f'{values.mean():.1%} ± {values.std(ddof=1):.1%}'

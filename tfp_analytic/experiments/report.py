@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfp_analytic.experiments import phi4
+
 # Settings named in a run's heading line when its config has them.
 _SETTINGS = ('family', 'amplitude', 'members', 'modes', 'transforms')
 # Metrics shown when present, in this order.
@@ -166,9 +168,20 @@ def write_report(runs_dir, results_path):
     section, title = _section(folder, run_folders, results_path.parent)
     lines += section
     covered.append(title)
+  lines += _phi4_section(results_path.parent / 'phi4')
   results_path.write_text('\n'.join(lines))
   print(f'wrote {results_path} ({len(covered)} runs)')
   return covered
+
+
+def _phi4_section(phi4_dir):
+  """The phi4 arms' tables (`phi4.report_lines`), if any have finished."""
+  lines = phi4.report_lines(phi4_dir) if phi4_dir.is_dir() else []
+  if not lines:
+    return []
+  return ['## phi4 arms', '', f'Finished arms of `{phi4_dir}` (`python -m '
+          'tfp_analytic.experiments phi4`), one table per folder and regime; '
+          'mean ± standard deviation over seeds.', '', *lines]
 
 
 def run(args):

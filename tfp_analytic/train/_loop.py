@@ -33,7 +33,11 @@ class Run:
     self.skipped, self._streak = [], 0
 
   def __call__(self, step, make_inputs, num_steps, progress, on_step):
-    """Runs steps up to `num_steps`; returns `[(loss, summaries)]`."""
+    """Runs steps up to `num_steps`; returns `[(loss, summaries)]`.
+
+    `on_step(k)`, if given, runs after step `k`; a true result stops the run
+    there (the checkpoint is written as at the end).
+    """
     first = saved = int(self._step_count.numpy())
     inputs, history = make_inputs(first), []
     bar = _progress_bar(progress, num_steps, first, self._description)
@@ -44,16 +48,18 @@ class Run:
         history.append((loss, summaries))
         self._account(k, bool(finite))
         self._step_count.assign(k)
-        if on_step is not None:
-          on_step(k)
+        stop = on_step is not None and bool(on_step(k))
         # No checkpoint in a run of bad steps: it would only repeat the last.
         if (self._manager is not None and k % self._every == 0
             and not self._streak):
           self._manager.save(checkpoint_number=k)
           saved = k
-        if bar is not None and ((k - first) % refresh == 0 or k == num_steps):
+        if bar is not None and ((k - first) % refresh == 0 or k == num_steps
+                                or stop):
           bar.set_postfix(loss=f'{float(loss):.4f}', skipped=len(self.skipped))
           bar.update(k - bar.n)
+        if stop:
+          break
     finally:
       if bar is not None:
         bar.close()

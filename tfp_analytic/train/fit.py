@@ -90,7 +90,7 @@ def _fit(flow, per_example_loss, make_inputs, num_steps, batch_size, *,
   returns the per-example losses and a dict of per-example diagnostics, which
   `summarize` turns into a dict of scalars once gathered from all replicas;
   `make_inputs(k)` yields the inputs of steps `k + 1, k + 2, ...`.
-  `on_step(k)`, if given, runs after step `k`.
+  `on_step(k)`, if given, runs after step `k`; a true result stops training.
   """
   _checks.check_size('num_steps', num_steps, 0)
   _checks.check_size('batch_size', batch_size)
@@ -248,7 +248,7 @@ def fit_reverse_kl(flow, target_log_prob, num_steps, batch_size=256,
                    final_learning_rate=None, clip_norm=None, optimizer=None,
                    seed=0, strategy=None, jit_compile=None,
                    checkpoint_dir=None, checkpoint_every=1000, progress=True,
-                   max_bad_steps=10):
+                   max_bad_steps=10, on_step=None):
   """Trains `flow` on an unnormalized target: minimizes `E_q[log q - log p~]`.
 
   Samples come from the flow with their log-density in one sweep
@@ -262,7 +262,12 @@ def fit_reverse_kl(flow, target_log_prob, num_steps, batch_size=256,
       unnormalized target log-density `[n]` of the flow's dtype, in TF ops
       (another shape or dtype raises before any step runs).
     num_steps: Python `int`, total optimizer steps.
-{args}
+{args}    on_step: optional callable `on_step(k)`, run eagerly after step `k`
+      (counted from the first step of the run, resumed ones included), e.g.
+      to evaluate the flow every few thousand steps without leaving the
+      compiled step; when it returns a true value, training stops after step
+      `k` (and writes its checkpoint, as at the end).
+
   Returns:
     dict with numpy arrays over the steps run: `'loss'` (the reverse KL up to
     `log Z`) and `'ess'` (the normalized effective sample size of the batch).
@@ -295,7 +300,7 @@ def fit_reverse_kl(flow, target_log_prob, num_steps, batch_size=256,
               checkpoint_dir=checkpoint_dir,
               checkpoint_every=checkpoint_every, progress=progress,
               max_bad_steps=max_bad_steps, description='reverse KL',
-              summarize=lambda d: {
+              on_step=on_step, summarize=lambda d: {
                   'ess': metrics.effective_sample_size(d['log_w'], 0.)})
 
 
