@@ -185,7 +185,48 @@ class AnalyticBijector(ImportablePathRepr,
     Returns:
       An instance of `cls` whose parameters are differentiable in `raw`.
     """
-    kwargs = dict(cls.params_from_raw(raw), validate_args=validate_args)
+    return cls._from_params(cls.params_from_raw(raw), validate_args, name)
+
+  @classmethod
+  def from_raw_columns(cls, columns, validate_args=False, name=None):
+    """`from_raw` with the raw numbers given as one tensor each.
+
+    Stacks build their members from the columns of one `tf.unstack` of all
+    their raw numbers: the gradient is then one concatenation of the
+    columns' gradients. Slicing each member's numbers out of the raw tensor
+    instead makes the gradient a sum of padded slices, which XLA fuses so
+    that every element evaluates every member's gradient (benchmarks/
+    README.md).
+
+    Args:
+      columns: sequence of `num_raw_params` float `Tensor`s, in the order of
+        `raw_param_names`.
+      validate_args: Python `bool`, checks the parameters when `True`.
+      name: optional name; defaults to the class's own.
+
+    Returns:
+      An instance of `cls`, equal to `from_raw(tf.stack(columns, -1))`.
+
+    #### Example
+
+    ```python
+    import tensorflow as tf
+    from tfp_analytic import bijectors as tfab
+    columns = tf.unstack(tf.zeros([5, 3]), axis=-1)
+    tfab.CubicRational.from_raw_columns(columns).forward(1.)  # ==> [1.] * 5
+    ```
+    """
+    columns = list(columns)
+    if len(columns) != cls.num_raw_params:
+      raise ValueError(
+          f'{cls.__name__} takes {cls.num_raw_params} raw numbers '
+          f'({", ".join(cls.raw_param_names)}); got {len(columns)} columns')
+    params = cls._params_from_raw(dict(zip(cls.raw_param_names, columns)))
+    return cls._from_params(params, validate_args, name)
+
+  @classmethod
+  def _from_params(cls, params, validate_args, name):
+    kwargs = dict(params, validate_args=validate_args)
     if name is not None:
       kwargs['name'] = name
     return cls(**kwargs)

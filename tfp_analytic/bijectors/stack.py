@@ -62,10 +62,11 @@ def members_from_raw(family, raw, num_members=None, validate_args=False):
   raw = tf.convert_to_tensor(raw)
   per_member = family.num_raw_params
   num_members = _checked_num_members(family, raw, num_members)
+  columns = tf.unstack(raw, num=num_members * per_member, axis=-1)
   return [
-      family.from_raw(raw[..., k * per_member:(k + 1) * per_member],
-                      validate_args=validate_args,
-                      name=f'{family.__name__}_{k}')
+      family.from_raw_columns(columns[k * per_member:(k + 1) * per_member],
+                              validate_args=validate_args,
+                              name=f'{family.__name__}_{k}')
       for k in range(num_members)
   ]
 
@@ -142,21 +143,26 @@ class Stack(LoopBijector):
     """`x` through every member (last first if `inverse`), and the log-det."""
     n, p = self._num_members, self._family.num_raw_params
     raw = tf.convert_to_tensor(self._raw)
-    raw = tf.reshape(raw, ps.concat([ps.shape(raw)[:-1], [n, p]], axis=0))
+    batch_shape = ps.shape(raw)[:-1]
     # The static shape is kept where it is known (the dynamic broadcast
     # alone would lose it where a batch axis is None).
-    static_shape = tf.broadcast_static_shape(x.shape, raw.shape[:-2])
-    x = tf.broadcast_to(
-        x, ps.broadcast_shape(ps.shape(x), ps.shape(raw)[:-2]))
+    static_shape = tf.broadcast_static_shape(x.shape, raw.shape[:-1])
+    x = tf.broadcast_to(x, ps.broadcast_shape(ps.shape(x), batch_shape))
     x.set_shape(static_shape)
-    if n > MAX_UNROLLED:
+    if n <= MAX_UNROLLED:
+      # One column per raw number (`from_raw_columns`: a cheap gradient).
+      columns = tf.unstack(raw, num=n * p, axis=-1)
+      member_raw = lambda k: columns[k * p:(k + 1) * p]
+    else:
       # In the loop, members first: each member's raw numbers are contiguous.
-      raw = tf.experimental.numpy.moveaxis(raw, -2, 0)
+      raw = tf.reshape(raw, ps.concat([batch_shape, [n, p]], axis=0))
+      raw = tf.unstack(tf.experimental.numpy.moveaxis(raw, [-2, -1], [0, 1]),
+                       num=p, axis=1)
+      member_raw = lambda k: [column[k] for column in raw]
 
     def member_at(k):
-      member = self._family.from_raw(
-          raw[..., k, :] if n <= MAX_UNROLLED else raw[k],
-          validate_args=self.validate_args)
+      member = self._family.from_raw_columns(
+          member_raw(k), validate_args=self.validate_args)
       if self._wrapper is not None:
         member = self._wrapper(member, validate_args=self.validate_args)
       return member

@@ -153,9 +153,7 @@ def _spline(bins, bound, min_bin_size=1e-3, min_slope=1e-3):
             + min_bin_size)
 
   def from_raw(raw):
-    widths = raw[..., :bins]
-    heights = raw[..., bins:2 * bins]
-    slopes = raw[..., 2 * bins:]
+    widths, heights, slopes = tf.split(raw, [bins, bins, bins - 1], axis=-1)
     return tfb.RationalQuadraticSpline(
         bin_widths=sizes(widths),
         bin_heights=sizes(heights),
@@ -186,16 +184,16 @@ def _analytic(family, num_members, invert):
 def _compose(transforms):
   """Applies `transforms` in order; the raw numbers are concatenated."""
   sizes = [t.num_raw_params for t in transforms]
-  offsets = [sum(sizes[:k]) for k in range(len(sizes) + 1)]
 
   def from_raw(raw):
-    parts = [t.from_raw(raw[..., lo:hi])
-             for t, lo, hi in zip(transforms, offsets[:-1], offsets[1:])]
+    # A split, not slices: its gradient is one concatenation.
+    parts = [t.from_raw(part) for t, part in
+             zip(transforms, tf.split(raw, sizes, axis=-1))]
     return tfb.Chain(parts[::-1], name='composed')  # Chain applies right first.
 
   initial_raw = tuple(np.concatenate(
       [output_bias(t, 1) for t in transforms]).tolist())
-  return Transform('+'.join(t.name for t in transforms), offsets[-1], from_raw,
+  return Transform('+'.join(t.name for t in transforms), sum(sizes), from_raw,
                    initial_raw)
 
 
