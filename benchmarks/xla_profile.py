@@ -65,16 +65,20 @@ def hlo_seconds(fn, args, steps=5):
   return seconds
 
 
-def instruction_text(hlo, name):
-  """The HLO text of instruction `name`, a fusion's with its computation."""
-  match = re.search(r'%' + re.escape(name) + r' = ([^\n]*)', hlo)
-  if not match:
-    return ''
-  called = re.search(r'calls=(%[\w.\-]+)', match.group(1))
-  if not called:
-    return match.group(0)
-  start = hlo.find(called.group(1) + ' (')
-  return hlo[start:hlo.find('\n}\n', start)] if start >= 0 else ''
+def instruction_texts(hlo):
+  """Instruction name -> its HLO text, a fusion's with its computation's."""
+  computations = {}
+  for block in re.split(r'\n(?=\S)', hlo):
+    head = re.match(r'(?:ENTRY )?(%[\w.\-]+) ', block)
+    if head:
+      computations[head.group(1)] = block
+  texts = {}
+  for name, line in re.findall(r'^\s+(?:ROOT )?%([\w.\-]+) = (.*)$', hlo,
+                               re.MULTILINE):
+    called = re.search(r'calls=(%[\w.\-]+)', line)
+    texts[name] = ' ' + line + (
+        computations.get(called.group(1), '') if called else '')
+  return texts
 
 
 def by_kind(seconds, hlo):
@@ -88,8 +92,9 @@ def by_kind(seconds, hlo):
     `(kinds, names)`: two `Counter`s of seconds per call.
   """
   kinds, names = collections.Counter(), collections.Counter()
+  texts = instruction_texts(hlo)
   for name, value in seconds.items():
-    text = instruction_text(hlo, name)
+    text = texts.get(name)
     if not text:
       continue  # Not an instruction of this module.
     names[re.sub(r'\.\d+$', '', name)] += value
