@@ -14,7 +14,9 @@ stack's members are). The trivial `x + 1` kernel is the floor.
 
 With `--bijx-python`, `benchmarks/bijx_elementwise.py` then measures the same
 operations of bijx (the JAX reference implementation) in its own environment,
-and a second table gives the ratios ours/bijx.
+and a second table gives the ratios ours/bijx; a third compares each
+family's rate as a fraction of its framework's `x + 1` floor (TF's XLA for
+ours, JAX's for bijx), the fair measure across frameworks.
 """
 
 import argparse
@@ -223,6 +225,37 @@ def bijx_table(size, ours, theirs):
   return '\n'.join(lines)
 
 
+FLOOR_OPERATIONS = ('forward+fldj', 'inverse')
+
+
+def floor_fractions(ours, theirs):
+  """Each family's rate as a fraction of its framework's `x + 1` floor.
+
+  Args:
+    ours: dict with `floor_seconds` and `seconds`, as in our JSON.
+    theirs: the same from `bijx_elementwise.py`; only names in both count.
+
+  Returns:
+    list of `(name, operation, ours_fraction, bijx_fraction)` for the
+    operations of `FLOOR_OPERATIONS`; the target is met where ours is at
+    least bijx's.
+  """
+  fraction = lambda r, name, op: r['floor_seconds'] / r['seconds'][name][op]
+  return [(name, op, fraction(ours, name, op), fraction(theirs, name, op))
+          for name in theirs['seconds'] if name in ours['seconds']
+          for op in FLOOR_OPERATIONS]
+
+
+def floor_table(rows):
+  """Markdown: ours/TF-floor against bijx/JAX-floor, met or missed."""
+  lines = ['| bijector | operation | ours / TF floor | bijx / JAX floor | '
+           'met? |', '|---|---|---|---|---|']
+  for name, op, ours, theirs in rows:
+    lines.append(f'| {name} | {op} | {ours:.3f} | {theirs:.3f} | '
+                 f'{"yes" if ours >= theirs else "no"} |')
+  return '\n'.join(lines)
+
+
 def argument_parser():
   """The command line of `main`."""
   parser = argparse.ArgumentParser(
@@ -271,6 +304,10 @@ def main(argv=None):
       print(bijx_table(size, results[dtype_name], bijx[dtype_name]))
       bijx[dtype_name]['ratios'] = bijx_ratios(
           results[dtype_name]['seconds'], bijx[dtype_name]['seconds'])
+      rows = floor_fractions(results[dtype_name], bijx[dtype_name])
+      print(f'\n### Fractions of the x + 1 floor, {dtype_name}\n')
+      print(floor_table(rows))
+      bijx[dtype_name]['floor_fractions'] = rows
     results['bijx'] = bijx
   _timing.write_json(args.out, results)
   return results

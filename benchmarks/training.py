@@ -62,19 +62,34 @@ def build(name, quick):
       hidden_units=(16, 16) if quick else (128, 128))
 
 
-def train_step(flow):
-  """An XLA-compiled Adam step on the NLL of a batch."""
-  optimizer = tf_keras.optimizers.Adam(1e-4)
-  optimizer.build(flow.trainable_variables)
+def adam_step(variables, loss_fn, learning_rate=1e-4):
+  """`step(*args)`: an XLA-compiled Adam step on `loss_fn(*args)`.
+
+  Args:
+    variables: the trainable `tf.Variable`s.
+    loss_fn: callable returning a scalar loss `Tensor`.
+    learning_rate: Python `float`.
+
+  Returns:
+    A `tf.function` that updates `variables` and returns the loss.
+  """
+  optimizer = tf_keras.optimizers.Adam(learning_rate)
+  optimizer.build(variables)
 
   @tf.function(jit_compile=True)
-  def step(x):
+  def step(*args):
     with tf.GradientTape() as tape:
-      loss = -tf.reduce_mean(flow.log_prob(x))
-    grads = tape.gradient(loss, flow.trainable_variables)
-    optimizer.apply_gradients(zip(grads, flow.trainable_variables))
+      loss = loss_fn(*args)
+    grads = tape.gradient(loss, variables)
+    optimizer.apply_gradients(zip(grads, variables))
     return loss
   return step
+
+
+def train_step(flow):
+  """An XLA-compiled Adam step on the NLL of a batch."""
+  return adam_step(flow.trainable_variables,
+                   lambda x: -tf.reduce_mean(flow.log_prob(x)))
 
 
 def _max_rss_mib():

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from benchmarks import elementwise
+from benchmarks import phi4
 from benchmarks import training
+from benchmarks import xla_profile
 
 
 def test_elementwise_quick(tmp_path):
@@ -69,3 +71,69 @@ def test_bijx_elementwise_quick(tmp_path):
   for ops in seconds.values():
     assert set(ops) == set(elementwise.OPERATIONS)
     assert all(np.isfinite(s) and s > 0. for s in ops.values())
+
+
+def test_elementwise_floor_fractions():
+  ours = dict(floor_seconds=1e-3, seconds={
+      'CubicRational': dict.fromkeys(elementwise.OPERATIONS, 4e-3)})
+  theirs = dict(floor_seconds=1e-3, seconds={
+      'CubicRational': {**dict.fromkeys(elementwise.OPERATIONS, 2e-3),
+                        'inverse': 8e-3}})
+  rows = elementwise.floor_fractions(ours, theirs)
+  assert rows == [('CubicRational', 'forward+fldj', 0.25, 0.5),
+                  ('CubicRational', 'inverse', 0.25, 0.125)]
+  text = elementwise.floor_table(rows)
+  assert '| CubicRational | forward+fldj | 0.250 | 0.500 | no |' in text
+  assert '| CubicRational | inverse | 0.250 | 0.125 | yes |' in text
+
+
+def test_phi4_quick(tmp_path):
+  out = tmp_path / 'phi4.json'
+  rounds = phi4.main(['--quick', '--out', str(out)])
+  assert len(rounds) == 1
+  seconds = json.loads(out.read_text())['rounds'][0]['ours']
+  assert set(seconds) == set(phi4.FLOWS)
+  assert all(np.isfinite(s) and s > 0. for s in seconds.values())
+
+
+def test_phi4_tables():
+  rounds = [dict(load=1., ours={'cubic_rational+affine': 0.1, 'affine': 0.05},
+                 bijx={'cubic_rational+affine': 0.2, 'affine': 0.05},
+                 ratios={'cubic_rational+affine': 2., 'affine': 1.})]
+  text = phi4.table(rounds)
+  assert '| 1 | 1.0 | 10.00 | 5.00 | 2.00× | 20.00 | 20.00 | 1.00× |' in text
+  targets = phi4.targets_table(rounds)
+  assert '| cubic_rational+affine | 2.00× | ≥ 1.5× | yes |' in targets
+  assert '| affine | 1.00× | (reported) | — |' in targets
+
+
+def test_bijx_phi4_quick(capsys):
+  pytest.importorskip('jax')
+  pytest.importorskip('bijx')
+  from benchmarks import bijx_phi4
+  header = bijx_phi4.main(['--quick'])
+  assert set(header['seconds']) == set(phi4.FLOWS) == set(bijx_phi4.FLOWS)
+  assert all(s > 0. for s in header['seconds'].values())
+  assert json.loads(capsys.readouterr().out)['seconds'] == header['seconds']
+
+
+def test_xla_profile_by_kind():
+  hlo = '\n'.join([
+      '%fused_conv (p: f32[2]) -> f32[2] {',
+      '  %c = f32[2] convolution(%p, %p)',
+      '}',
+      '%fused_log (p: f32[2]) -> f32[2] {',
+      '  %l = f32[2] log(%p)',
+      '}',
+      'ENTRY %main {',
+      '  %conv_fusion.3 = f32[2] fusion(%x), kind=kOutput, calls=%fused_conv',
+      '  %loop_fusion.1 = f32[2] fusion(%x), kind=kLoop, calls=%fused_log',
+      '  %loop_fusion.2 = f32[2] fusion(%x), kind=kLoop, calls=%fused_log',
+      '  %transpose.7 = f32[2] transpose(%x), dimensions={0}',
+      '}', ''])
+  seconds = {'conv_fusion.3': 3., 'loop_fusion.1': 1., 'loop_fusion.2': 2.,
+             'transpose.7': 0.5, 'ThunkExecutor::Execute': 9.}
+  kinds, names = xla_profile.by_kind(seconds, hlo)
+  assert kinds == {'convolution': 3., 'log/div (stacks)': 3.,
+                   'transpose/copy': 0.5}
+  assert names == {'conv_fusion': 3., 'loop_fusion': 3., 'transpose': 0.5}
