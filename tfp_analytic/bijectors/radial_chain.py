@@ -51,6 +51,11 @@ class RadialChain(LoopBijector):
     y = tfab.RadialFlow.from_raw(family, raw[k], centers[k],
                                  tf.zeros([2])).forward(y)
   bool(tf.reduce_max(tf.abs(chain.forward(x) - y)) < 1e-5)  # ==> True
+  # Angular layers, M = 2: raw 0 is the identity.
+  angular = tfab.RadialChain(
+      family, tf.zeros([3, 2 * family.num_raw_params * 5]), centers,
+      tf.zeros([3, 2]), num_modes=2)
+  bool(tf.reduce_max(tf.abs(angular.forward(x) - x)) < 1e-5)  # ==> True
   ```
   """
 
