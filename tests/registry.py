@@ -272,15 +272,22 @@ def _conditional_radial(dtype, rng, batch_shape):
       tf.constant(0.2 * rng.standard_normal(shape), dtype), num_members=2)
 
 
-def _radial_chain(dtype, rng, batch_shape):
-  del batch_shape  # The layer axis is not a batch axis.
-  family, num_layers, num_members = tfab.CubicConjugation, 3, 2
-  return tfab.RadialChain(
-      family,
-      tf.constant(0.5 * rng.standard_normal(
-          [num_layers, num_members * family.num_raw_params]), dtype),
-      tf.constant(0.5 * rng.standard_normal([num_layers, 2]), dtype),
-      tf.constant(0.2 * rng.standard_normal([num_layers, 2]), dtype))
+def _radial_chain(num_layers=3, num_modes=None):
+  """`make` of a `RadialChain` of CubicConjugation pairs (angular if
+  `num_modes`)."""
+  family, num_members = tfab.CubicConjugation, 2
+  num_raw = num_members * family.num_raw_params * (
+      1 if num_modes is None else 2 * num_modes + 1)
+
+  def make(dtype, rng, batch_shape):
+    del batch_shape  # The layer axis is not a batch axis.
+    return tfab.RadialChain(
+        family,
+        tf.constant(0.5 * rng.standard_normal([num_layers, num_raw]), dtype),
+        tf.constant(0.5 * rng.standard_normal([num_layers, 2]), dtype),
+        tf.constant(0.2 * rng.standard_normal([num_layers, 2]), dtype),
+        num_modes=num_modes)
+  return make
 
 
 def perturb(module, rng, scale=0.3):
@@ -308,7 +315,12 @@ REGISTRY = FAMILY_CASES + [_stack_case(family, 4)
     _radial_case(tfab.CubicRational, 5, 2),
     Case('ConditionalRadial_mlp_d3', _conditional_radial, event_shape=(3,),
          sample_x=_normal_x(1.5), extreme_x=_radial_extremes(3)),
-    Case('RadialChain_CubicConjugation_k3', _radial_chain, event_shape=(2,),
+    Case('RadialChain_CubicConjugation_k3', _radial_chain(),
+         event_shape=(2,), sample_x=_normal_x(1.5),
+         extreme_x=_radial_extremes(2), batchable=False),
+    # Angular layers, more than `MAX_UNROLLED`: the tf.while_loop path.
+    Case('RadialChain_Fourier_m2_k9', _radial_chain(
+        tfab.MAX_UNROLLED + 1, num_modes=2), event_shape=(2,),
          sample_x=_normal_x(1.5), extreme_x=_radial_extremes(2),
          batchable=False),
     Case('FourierRadial_m2', _perturbed(

@@ -13,6 +13,8 @@ from tfp_analytic.experiments import _config
 from tfp_analytic.experiments import phi4
 from tfp_analytic.experiments import phi4_arms
 from tfp_analytic.experiments import phi4_reference
+from tfp_analytic.experiments import lr_stability
+from tfp_analytic.experiments import radial_grid
 from tfp_analytic.experiments import report
 from tfp_analytic.experiments import spiral_coupling
 from tfp_analytic.experiments import spiral_radial
@@ -51,8 +53,9 @@ def test_help_lists_every_experiment(capsys):
   with pytest.raises(SystemExit):
     cli.main(['--help'])
   text = capsys.readouterr().out
-  for name in ('1d', 'spiral-coupling', 'spiral-radial', 'ring-mixture',
-               'phi4', 'phi4-reference', 'tabular', 'report'):
+  for name in ('1d', 'spiral-coupling', 'spiral-radial', 'radial-grid',
+               'lr-stability', 'ring-mixture', 'phi4', 'phi4-reference',
+               'tabular', 'report'):
     assert name in text
 
 
@@ -66,6 +69,68 @@ def test_nll_experiments_improve(name, figure, tmp_path):
   assert (tmp_path / figure).exists()
   for row in _rows(metrics).values():
     assert row['test_nll'] < row['initial_test_nll']
+
+
+def test_radial_grid_reduced_run_improves_and_is_labelled(tmp_path):
+  assert cli.main(['radial-grid', '--quick', '--no-progress', '--out',
+                   str(tmp_path), '--centers', '1', '--copies', '2', '3',
+                   '--steps', '20', '--test-samples', '500']) == 0
+  for name in ('grid.png', 'density.png'):
+    assert (tmp_path / name).exists(), name
+  config = json.loads((tmp_path / 'config.json').read_text())
+  metrics = json.loads((tmp_path / 'metrics.json').read_text())
+  _assert_finite(metrics)
+  assert config['grid'] == metrics['grid'] == 'reduced'
+  rows = _rows(metrics)
+  assert set(rows) == {'cubic_conjugation 1x2', 'cubic_conjugation 1x3'}
+  for row in rows.values():
+    assert row['test_nll'] < row['initial_test_nll']
+    assert row['forward_kl'] == pytest.approx(row['test_nll'] + 0.855)
+  assert radial_grid.Config().grid == 'full'
+  paper = radial_grid._arm('sinh_conjugation', 40, 16, radial_grid.Config(),
+                           0).paper
+  assert paper == {'forward_kl': '< 0.2'}
+
+
+def test_lr_stability_records_divergence(tmp_path):
+  assert cli.main(['lr-stability', '--quick', '--no-progress', '--out',
+                   str(tmp_path), '--models', 'radial', '--learning-rates',
+                   '0.01', '1000', '--steps', '20', '--centers', '1',
+                   '--test-samples', '500']) == 0
+  assert (tmp_path / 'stability.png').exists()
+  metrics = json.loads((tmp_path / 'metrics.json').read_text())
+  _assert_finite(metrics)
+  stable, diverged = metrics['radial lr=0.01'], metrics['radial lr=1000']
+  assert stable['stable'] and stable['diverged_step'] is None
+  assert stable['test_nll'] < stable['initial_test_nll']
+  assert not diverged['stable']
+  assert 1 <= diverged['diverged_step'] <= 20 - 10 + 1
+  assert diverged['skipped_steps'] >= 10
+  assert metrics['radial: summary']['max_stable_lr'] == 0.01
+
+
+def test_lr_stability_ratio_of_highest_stable_rates():
+  config = lr_stability.Config(models=('radial', 'coupling'),
+                               learning_rates=(1e-3, 1e-1))
+  results = {
+      f'{model} lr={rate:g}': dict(learning_rate=rate, stable=stable,
+                                   test_nll=nll)
+      for model, rate, stable, nll in [
+          ('radial', 1e-3, True, 0.5), ('radial', 1e-1, True, -0.5),
+          ('coupling', 1e-3, True, -0.2), ('coupling', 1e-1, False, None)]}
+  rows = lr_stability.summary_rows(results, config)
+  assert rows['radial: summary']['test_nll'] == -0.5
+  assert rows['coupling: summary']['max_stable_lr'] == 1e-3
+  assert rows['radial / coupling']['lr_ratio'] == pytest.approx(100.)
+  assert rows['radial / coupling']['paper'] == {'lr_ratio': '10–100'}
+
+
+def test_spiral_radial_best_radial_row():
+  results = {f'M={m}': dict(test_nll=nll, forward_kl=nll + 0.855)
+             for m, nll in [(0, -0.1), (1, -0.6), (2, -0.5)]}
+  row = spiral_radial.best_radial_row(results, (0, 1, 2))
+  assert (row['modes'], row['test_nll']) == (1, -0.6)
+  assert row['paper']['test_nll'] == -0.79
 
 
 def test_spiral_radial_parameter_counts():
@@ -280,6 +345,17 @@ def test_report_marks_guessed_paper_numbers(tmp_path):
              (tmp_path / 'RESULTS.md').read_text().splitlines()
              if line.startswith('| M=1 |'))
   assert row == '| M=1 | -0.500 | -0.610 | 0.355 | 0.245 (G) |'
+
+
+def test_report_shows_paper_bounds_as_text(tmp_path):
+  run = tmp_path / 'runs' / 'radial-grid'
+  run.mkdir(parents=True)
+  (run / 'metrics.json').write_text(json.dumps({
+      'sinh_conjugation 40x16': dict(forward_kl=0.15, paper=dict(
+          forward_kl='< 0.2'))}))
+  report.write_report(tmp_path / 'runs', tmp_path / 'RESULTS.md')
+  assert '| sinh_conjugation 40x16 | 0.150 | < 0.2 |' in (
+      tmp_path / 'RESULTS.md').read_text()
 
 
 def test_command_line_refuses_flags_it_would_ignore(capsys):

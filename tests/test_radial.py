@@ -12,9 +12,11 @@ from tfp_analytic.bijectors.cubic_conjugation import CubicConjugation
 from tfp_analytic.bijectors.cubic_rational import CubicRational
 from tfp_analytic.bijectors.fourier_radial import FourierRadial
 from tfp_analytic.bijectors.fourier_radial import fourier_basis
+from tfp_analytic.bijectors.loop import MAX_UNROLLED
 from tfp_analytic.bijectors.origin_fixed import OriginFixed
 from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
 from tfp_analytic.bijectors.radial import RadialFlow
+from tfp_analytic.bijectors.radial_chain import RadialChain
 from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
 from tfp_analytic.bijectors.spherical_radial import SphericalRadial
 from tfp_analytic.bijectors.spherical_radial import real_spherical_harmonics
@@ -391,3 +393,67 @@ def test_spherical_harmonics_are_schmidt_orthogonal():
   np.testing.assert_allclose(gram, np.diag(1. / (2. * degrees + 1.)),
                              atol=1e-12)
   np.testing.assert_allclose(values[..., 1:4], u[..., [1, 2, 0]], atol=1e-15)
+
+
+def _fourier_chain(num_layers, num_modes, dtype, seed=0):
+  family, num_members = CubicConjugation, 2
+  rng = np.random.default_rng(seed)
+  raw = _normal(rng, [num_layers, num_members * family.num_raw_params
+                      * (2 * num_modes + 1)], 0.5, dtype)
+  return RadialChain(family, raw, _normal(rng, [num_layers, 2], 0.5, dtype),
+                     _normal(rng, [num_layers, 2], 0.2, dtype),
+                     num_modes=num_modes)
+
+
+@pytest.mark.parametrize('num_layers', [3, MAX_UNROLLED + 2])
+@dtypes
+def test_angular_radial_chain_is_the_chain_of_fourier_layers(num_layers,
+                                                             dtype):
+  chain = _fourier_chain(num_layers, 2, dtype)
+  layers = []
+  for k in range(num_layers):
+    layer = FourierRadial(2, CubicConjugation, num_members=2,
+                          center=chain.center[k],
+                          log_scale=chain.log_scale[k], dtype=dtype)
+    layer.coefficients.assign(tf.reshape(chain.raw[k], [-1, 5]))
+    layers.append(layer)
+  unrolled = tfb.Chain(layers[::-1])
+  x = _normal(np.random.default_rng(1), [16, 2], 1.5, dtype)
+  xla = tf.function(lambda x: (chain.forward(x),
+                               chain.forward_log_det_jacobian(x, 1)),
+                    jit_compile=True)
+  for y, ldj in [(chain.forward(x), chain.forward_log_det_jacobian(x, 1)),
+                 xla(x)]:
+    np.testing.assert_allclose(y, unrolled.forward(x), rtol=TOL[dtype],
+                               atol=TOL[dtype])
+    np.testing.assert_allclose(ldj, unrolled.forward_log_det_jacobian(x, 1),
+                               rtol=TOL[dtype], atol=TOL[dtype])
+  y = tf.identity(chain.forward(x))  # A new tensor: no cache hit.
+  np.testing.assert_allclose(chain.inverse(y), x, rtol=TOL[dtype],
+                             atol=TOL[dtype])
+
+
+def test_angular_radial_chain_without_modes_is_the_angle_free_chain():
+  chain = _fourier_chain(3, 0, tf.float64)
+  plain = RadialChain(CubicConjugation, chain.raw, chain.center,
+                      chain.log_scale)
+  x = _normal(np.random.default_rng(2), [8, 2], 1.5, tf.float64)
+  np.testing.assert_allclose(chain.forward(x), plain.forward(x), rtol=1e-12)
+  np.testing.assert_allclose(chain.forward_log_det_jacobian(x, 1),
+                             plain.forward_log_det_jacobian(x, 1),
+                             rtol=1e-12)
+
+
+def test_angular_radial_chain_checks_its_shapes():
+  with pytest.raises(ValueError, match='d = 2'):
+    RadialChain(CubicConjugation, tf.zeros([2, 40]), tf.zeros([2, 3]),
+                tf.zeros([2, 3]), num_modes=1)
+  with pytest.raises(ValueError, match='numbers per layer'):
+    RadialChain(CubicConjugation, tf.zeros([2, 41]), tf.zeros([2, 2]),
+                tf.zeros([2, 2]), num_modes=1)
+  with pytest.raises(ValueError, match='numbers per layer'):
+    RadialChain(CubicConjugation, tf.zeros([2, 24]), tf.zeros([2, 2]),
+                tf.zeros([2, 2]), num_members=1, num_modes=0)
+  with pytest.raises(ValueError, match='num_modes'):
+    RadialChain(CubicConjugation, tf.zeros([2, 8]), tf.zeros([2, 2]),
+                tf.zeros([2, 2]), num_modes=-1)

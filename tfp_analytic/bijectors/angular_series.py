@@ -59,8 +59,18 @@ class AngularSeries(tf.Module):
 
   def __call__(self, direction):
     """`C b(direction)`, shape `[..., num_outputs]`."""
-    basis = self.basis(tf.convert_to_tensor(direction, self.coefficients.dtype))
-    return tf.einsum('...b,ob->...o', basis, self.coefficients)
+    return series_at(self._basis_fn, self.coefficients, direction)
+
+
+def series_at(basis_fn, coefficients, direction):
+  """`C b(u)`: coefficients `[num_outputs, num_basis]` at unit vectors `u`.
+
+  Returns:
+    `Tensor` of shape `[..., num_outputs]` for `direction` `[..., d]`.
+  """
+  coefficients = tf.convert_to_tensor(coefficients)
+  basis = basis_fn(tf.convert_to_tensor(direction, coefficients.dtype))
+  return tf.einsum('...b,ob->...o', basis, coefficients)
 
 
 def near_identity_coefficients(family, num_members, num_basis, dtype, seed):

@@ -19,6 +19,10 @@ EXPERIMENTS = {
                         'analytic vs spline vs affine transforms (NLL)'),
     'spiral-radial': ('spiral_radial', '2-D spiral, single-center '
                       'radial-Fourier flows M = 0..3 (NLL)'),
+    'radial-grid': ('radial_grid', '2-D spiral, angle-free radial flows: '
+                    'centers x copies for each family (forward KL)'),
+    'lr-stability': ('lr_stability', '2-D spiral, radial vs coupling flows '
+                     'over learning rates: divergence and final NLL'),
     'ring-mixture': ('ring_mixture', '5-component ring mixture, radial flow '
                      'with 32 centers vs coupling (NLL)'),
     'phi4': ('phi4', 'phi^4 lattice field theory, lattice flows by reverse '

@@ -56,32 +56,43 @@ def fit_and_evaluate(arms, data, test, out, args, steps, batch_size,
   """
   results, histories, log_probs = {}, {}, {}
   for name, arm in arms.items():
-    log_prob = _common.traced_log_prob(arm.flow)
-    test = np.asarray(test, arm.flow.dtype.as_numpy_dtype)
-    initial = metrics.mean_nll(log_prob, test)
-    history = train.fit_nll(arm.flow, data, steps, batch_size=batch_size,
-                            **_common.fit_options(args), **arm.fit_kwargs)
-    row = dict(parameters=_common.num_parameters(arm.flow),
-               initial_test_nll=initial)
-    validation = arm.fit_kwargs.get('validation_data')
-    if validation is not None:
-      row.update(best_step=history['best_step'],
-                 val_nll=metrics.mean_nll(log_prob, validation))
-    row['test_nll'] = metrics.mean_nll(log_prob, test)
-    if entropy is not None:
-      row['forward_kl'] = row['test_nll'] - entropy
-    row['paper'] = arm.paper
-    results[name], histories[name] = row, history['loss']
-    log_probs[name] = log_prob
-    print(f'{name}: {row["parameters"]} parameters, test NLL {initial:.3f} '
-          f'-> {row["test_nll"]:.3f}'
-          + (f', forward KL {row["forward_kl"]:.3f}' if entropy is not None
-             else ''))
+    results[name], histories[name], log_probs[name] = fit_arm(
+        name, arm, data, test, args, steps, batch_size, entropy)
   if entropy is not None:
     results['target_entropy'] = entropy
   _common.write_metrics(out, results)
   _common.plot_training_curves(histories, out, ylabel='NLL')
   return results, log_probs
+
+
+def fit_arm(name, arm, data, test, args, steps, batch_size, entropy=None):
+  """Trains one arm by NLL (see `fit_and_evaluate`) and prints its row.
+
+  Returns:
+    `(row, losses, log_prob)`: the arm's metrics (its `'paper'` entry
+    included), the loss of every step, and the trained flow's traced
+    `log_prob`. A `FloatingPointError` of `train.fit_nll` propagates.
+  """
+  log_prob = _common.traced_log_prob(arm.flow)
+  test = np.asarray(test, arm.flow.dtype.as_numpy_dtype)
+  initial = metrics.mean_nll(log_prob, test)
+  history = train.fit_nll(arm.flow, data, steps, batch_size=batch_size,
+                          **_common.fit_options(args), **arm.fit_kwargs)
+  row = dict(parameters=_common.num_parameters(arm.flow),
+             initial_test_nll=initial)
+  validation = arm.fit_kwargs.get('validation_data')
+  if validation is not None:
+    row.update(best_step=history['best_step'],
+               val_nll=metrics.mean_nll(log_prob, validation))
+  row['test_nll'] = metrics.mean_nll(log_prob, test)
+  if entropy is not None:
+    row['forward_kl'] = row['test_nll'] - entropy
+  row['paper'] = arm.paper
+  print(f'{name}: {row["parameters"]} parameters, test NLL {initial:.3f} '
+        f'-> {row["test_nll"]:.3f}'
+        + (f', forward KL {row["forward_kl"]:.3f}' if entropy is not None
+           else ''))
+  return row, history['loss'], log_prob
 
 
 def plot_densities(target_log_prob, entropy, log_probs, results, out,
@@ -93,14 +104,18 @@ def plot_densities(target_log_prob, entropy, log_probs, results, out,
       size=60 if quick else 150, nll=dict(nll, target=entropy))
 
 
+def spiral_test_set(num_samples, seed):
+  """The held-out spiral points of a run of `seed` (numpy `[n, 2]`)."""
+  return targets.spiral_sample(num_samples, (seed, 12345)).numpy()
+
+
 def fit_spiral(arms, config, out, args):
   """`fit_and_evaluate` on fresh spiral samples, and the density figure.
 
-  The held-out set is `config.test_samples` spiral points of seed
-  `(args.seed, 12345)`; returns `(results, held-out points)`.
+  The held-out set is `spiral_test_set(config.test_samples, args.seed)`;
+  returns `(results, held-out points)`.
   """
-  test = targets.spiral_sample(config.test_samples,
-                               (args.seed, 12345)).numpy()
+  test = spiral_test_set(config.test_samples, args.seed)
   results, log_probs = fit_and_evaluate(
       arms, targets.spiral_sample, test, out, args, config.steps,
       config.batch_size, entropy=targets.SPIRAL_ENTROPY)

@@ -19,10 +19,12 @@ import numpy as np
 from tfp_analytic.experiments import phi4
 
 # Settings named in a run's heading line when its config has them.
-_SETTINGS = ('family', 'amplitude', 'members', 'modes', 'transforms')
+_SETTINGS = ('family', 'amplitude', 'members', 'modes', 'transforms',
+             'grid')
 # Metrics shown when present, in this order.
 _COLUMNS = ('test_nll', 'forward_kl', 'ess', 'fraction_negative',
-            'reverse_kl', 'parameters')
+            'reverse_kl', 'parameters', 'learning_rate', 'diverged_step',
+            'skipped_steps', 'max_stable_lr', 'lr_ratio')
 
 
 def add_arguments(parser):
@@ -36,6 +38,8 @@ def add_arguments(parser):
 def _format(value):
   if value is None:
     return '—'
+  if isinstance(value, str):  # A bound or range the paper gives, '< 0.2'.
+    return value
   if isinstance(value, int):
     return f'{value:,}'
   if abs(value) >= 1e4 or (value and abs(value) < 1e-2):

@@ -166,9 +166,9 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
   it anywhere. With `angular`, `f_k` also depends on the direction: a Fourier
   series of the angle (`'fourier'`, d = 2, docs/math.md#fourierradial) or a
   dense network of the unit direction (`'mlp'`, any d). The paper fits a 5-mode
-  ring with 32 centers of 12 cubic conjugations. Without `angular`, the layers
-  run in one `tfab.RadialChain` (a `tf.while_loop` beyond `tfab.MAX_UNROLLED`
-  layers, so XLA compiles one layer);
+  ring with 32 centers of 12 cubic conjugations. Without `angular` or with
+  `'fourier'`, the layers run in one `tfab.RadialChain` (a `tf.while_loop`
+  beyond `tfab.MAX_UNROLLED` layers, so XLA compiles one layer);
   `radial_layers` gives them as separate bijectors.
 
   Initialisation (docs/math.md#spread-initialisation): centers
@@ -206,11 +206,12 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
   flow.log_prob(x) - flow.distribution.log_prob(x)  # ==> [0.] * 5
   ```
   """
-  if angular is None:
+  if angular in (None, 'fourier'):
     # One looped bijector instead of a chain of `num_centers` layers (the
-    # same initial values): XLA compiles one layer, not all of them.
+    # same initial values when angle-free): XLA compiles one layer, not all.
     layers = [_radial_chain(event_size, num_centers, transform, num_members,
-                            center_stddev, log_scale_stddev, dtype, seed)]
+                            center_stddev, log_scale_stddev, dtype, seed,
+                            num_modes if angular else None)]
   else:
     layers = radial_layers(
         event_size, num_centers=num_centers, transform=transform,
@@ -222,8 +223,13 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
 
 
 def _radial_chain(event_size, num_centers, transform, num_members,
-                  center_stddev, log_scale_stddev, dtype, seed):
-  """The angle-free layers of `radial_layers` as one `tfab.RadialChain`."""
+                  center_stddev, log_scale_stddev, dtype, seed, num_modes):
+  """The layers of `radial_layers` as one `tfab.RadialChain`.
+
+  Angle-free layers start at the values of `radial_layers`; Fourier layers
+  (`num_modes`) at the same identity: the locs of the constant terms spread,
+  every other coefficient 0.
+  """
   family = _family(transform)
   _check_radial_sizes(event_size, num_centers, num_members)
   seeds = tfp.random.split_seed(_seeds.stateless_seed(seed),
@@ -237,8 +243,13 @@ def _radial_chain(event_size, num_centers, transform, num_members,
         [event_size], scale_seed, dtype=dtype))
     raw.append(tfab.spread_raw_init(family, num_members, seed=raw_seed,
                                     delta_scale=0., dtype=dtype))
+  raw = tf.stack(raw)
+  if num_modes is not None:  # [K, P] constant terms -> [K, P * (2M + 1)].
+    raw = tf.reshape(tf.pad(raw[..., tf.newaxis], [[0, 0], [0, 0],
+                                                    [0, 2 * num_modes]]),
+                     [num_centers, -1])
   return tfab.RadialChain(
-      family, tf.Variable(tf.stack(raw), name='raw'),
+      family, tf.Variable(raw, name='raw'),
       tf.Variable(tf.stack(center), name='center'),
       tf.Variable(tf.stack(log_scale), name='log_scale'),
-      num_members=num_members)
+      num_members=num_members, num_modes=num_modes)
