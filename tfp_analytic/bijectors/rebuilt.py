@@ -34,10 +34,9 @@ class RebuiltBijector(ImportablePathRepr, tfb.Bijector):
   ```python
   import tensorflow as tf
   import tensorflow_probability as tfp
-  from tfp_analytic.bijectors import rebuilt
+  from tfp_analytic import bijectors as tfab
   shift = tf.Variable([1., 2.])
-  b = rebuilt.RebuiltBijector(lambda: tfp.bijectors.Shift(shift), 1,
-                              tf.float32)
+  b = tfab.RebuiltBijector(lambda: tfp.bijectors.Shift(shift), 1, tf.float32)
   shift.assign([0., 0.])
   b.forward(tf.ones([2]))  # ==> [1., 1.]
   ```

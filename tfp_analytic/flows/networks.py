@@ -77,7 +77,10 @@ class _ZeroOutputMADE(tfp.bijectors.AutoregressiveNetwork):
 
   TFP's layer applies one `kernel_initializer` to every layer (through the
   autoregressive masks); zeroing all of them would freeze the hidden layers,
-  so only the last layer is zeroed once the network is built.
+  so only the last layer is zeroed once the network is built. TFP builds its
+  activation (and conditional `Add`) layers without a dtype, in Keras'
+  `floatx`, so a float64 MADE would compute its hidden layers in float32:
+  `floatx` is the network's dtype while it builds.
   """
 
   def __init__(self, *args, output_bias=None, **kwargs):
@@ -85,7 +88,12 @@ class _ZeroOutputMADE(tfp.bijectors.AutoregressiveNetwork):
     self._output_bias = output_bias
 
   def build(self, input_shape):
-    super().build(input_shape)
+    floatx = tf_keras.backend.floatx()
+    tf_keras.backend.set_floatx(self.dtype)
+    try:
+      super().build(input_shape)
+    finally:
+      tf_keras.backend.set_floatx(floatx)
     kernel, bias = self._network.layers[-1].weights
     kernel.assign(tf.zeros_like(kernel))
     bias.assign(tf.zeros_like(bias) if self._output_bias is None else

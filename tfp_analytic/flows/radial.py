@@ -10,7 +10,6 @@ from tfp_analytic import _seeds
 from tfp_analytic import bijectors as tfab
 from tfp_analytic.bijectors.conditional_radial import ConditionalRadial
 from tfp_analytic.bijectors.fourier_radial import FourierRadial
-from tfp_analytic.bijectors.rebuilt import RebuiltBijector
 from tfp_analytic.flows import _common
 from tfp_analytic.flows import conditional
 from tfp_analytic.flows import networks
@@ -335,6 +334,6 @@ def _context_layers(initial_values, context_size, hidden_units, activation,
     layers.append(conditional.ContextLayer(
         ContextRadialConditioner(network, family, num_members,
                                  int(center.shape[-1])),
-        functools.partial(RebuiltBijector, event_ndims=1, dtype=dtype,
+        functools.partial(tfab.RebuiltBijector, event_ndims=1, dtype=dtype,
                           name=f'context_radial_{k}')))
   return layers
