@@ -348,7 +348,7 @@ REGISTRY = FAMILY_CASES + [_stack_case(family, 4)
          extreme_x=_radial_extremes(3), batchable=False),
     Case('ConditionalRadialFlow_d2', _at_contexts(
         lambda dtype: flows.radial_flow(
-            2, num_centers=2, num_members=2, hidden_units=(8,), dtype=dtype,
+            2, num_centers=1, num_members=2, hidden_units=(8,), dtype=dtype,
             seed=0, context_size=3)),
          event_shape=(2,), sample_x=_normal_x(1.5),
          extreme_x=_radial_extremes(2), batchable=False),
