@@ -303,9 +303,7 @@ def _at_contexts(build):
   """The bijector of a conditional flow (moved off the identity) at random
   contexts, whose shape gives the batch shape."""
   def make(dtype, rng, batch_shape):
-    cf = build(dtype)
-    for v in cf.trainable_variables:
-      v.assign_add(tf.constant(0.3 * rng.standard_normal(v.shape), v.dtype))
+    cf = perturb(build(dtype), rng)
     context = rng.standard_normal([*batch_shape, cf.context_size])
     return cf(tf.constant(context, dtype)).bijector
   return make

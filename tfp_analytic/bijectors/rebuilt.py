@@ -1,16 +1,14 @@
 """RebuiltBijector: a bijector built anew by a function on every call."""
 
-import tensorflow_probability as tfp
+import tensorflow as tf
 
+from tfp_analytic.bijectors._base import BijectorBase
 from tfp_analytic.bijectors._cache import FreshAttrsCache
-from tfp_analytic.bijectors._repr import ImportablePathRepr
 
 __all__ = ['RebuiltBijector']
 
-tfb = tfp.bijectors
 
-
-class RebuiltBijector(ImportablePathRepr, tfb.Bijector):
+class RebuiltBijector(BijectorBase):
   """The bijector `bijector_fn()`, rebuilt in every forward or inverse call.
 
   For a bijector whose parameters are computed from variables, e.g. the
@@ -27,6 +25,7 @@ class RebuiltBijector(ImportablePathRepr, tfb.Bijector):
       tracked.
     event_ndims: Python `int`, the event rank.
     dtype: the float dtype.
+    validate_args: Python `bool`, unused (`bijector_fn` checks its own).
     name: Python `str`.
 
   #### Example
@@ -45,12 +44,12 @@ class RebuiltBijector(ImportablePathRepr, tfb.Bijector):
   _cache = FreshAttrsCache(
       forward_name='_augmented_forward', inverse_name='_augmented_inverse')
 
-  def __init__(self, bijector_fn, event_ndims, dtype,
+  def __init__(self, bijector_fn, event_ndims, dtype, validate_args=False,
                name='rebuilt_bijector'):
     parameters = dict(locals())
-    self._bijector_fn = bijector_fn
-    super().__init__(forward_min_event_ndims=event_ndims, dtype=dtype,
-                     parameters=parameters, name=name)
+    with tf.name_scope(name) as name:
+      self._bijector_fn = bijector_fn
+      super().__init__(parameters, event_ndims, dtype, name)
 
   @classmethod
   def _parameter_properties(cls, dtype):
