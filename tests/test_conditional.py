@@ -248,7 +248,8 @@ def test_errors_name_the_problem_before_any_work():
   for context, error, match in [
       (None, ValueError, r'conditional flow: pass a `context` of shape '
                          r'\[\.\.\., 2\]'),
-      (np.zeros([4, 3]), ValueError, r'shape \[\.\.\., 2\], got shape \[4, 3\]'),
+      (np.zeros([4, 3]), ValueError,
+       r'shape \[\.\.\., 2\], got shape \[4, 3\]'),
       (np.float32(1.), ValueError, r'got shape \[\]'),
       (tf.zeros([4, 2], tf.float64), TypeError, 'must be float32'),
       (np.array([['a', 'b']]), TypeError, 'real numbers')]:

@@ -16,8 +16,8 @@ from tfp_analytic.flows import _common
 
 tfb = tfp.bijectors
 
-__all__ = ['ConditionalFlow', 'ContextLayer', 'Inverted', 'check_context_size',
-           'layer', 'make_flow']
+# `check_context_size`, `layer` and `make_flow` serve the flow factories.
+__all__ = ['ConditionalFlow', 'ContextLayer', 'Inverted']
 
 
 class _Bound(tf.Module):
@@ -73,6 +73,22 @@ class Inverted(tf.Module):
 
   Args:
     layer: a `ContextLayer`.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import bijectors as tfab
+  from tfp_analytic.flows import autoregressive, conditional, networks
+  from tfp_analytic.flows import transforms
+  t = transforms.get_transform('affine')
+  made = networks.made_network(2, t.num_raw_params, (8,), context_size=1)
+  layer = conditional.ContextLayer(
+      autoregressive.AutoregressiveConditioner(made, t),
+      tfab.AutoregressiveLayer)
+  iaf_layer = conditional.Inverted(layer)
+  iaf_layer(tf.ones([1])).forward(tf.ones([2]))  # ==> [1., 1.]
+  ```
   """
 
   def __init__(self, layer):
