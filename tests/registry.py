@@ -16,6 +16,7 @@ import tensorflow as tf
 import tf_keras
 
 from tfp_analytic import bijectors as tfab
+from tfp_analytic import flows
 from tfp_analytic import lattice
 
 
@@ -305,6 +306,16 @@ def _perturbed(build):
   return make
 
 
+def _at_contexts(build):
+  """The bijector of a conditional flow (moved off the identity) at random
+  contexts, whose shape gives the batch shape."""
+  def make(dtype, rng, batch_shape):
+    cf = perturb(build(dtype), rng)
+    context = rng.standard_normal([*batch_shape, cf.context_size])
+    return cf(tf.constant(context, dtype)).bijector
+  return make
+
+
 REGISTRY = FAMILY_CASES + [_stack_case(family, 4)
                            for family in tfab.FAMILIES] + [
     # More members than `MAX_UNROLLED`: the tf.while_loop path.
@@ -338,6 +349,19 @@ REGISTRY = FAMILY_CASES + [_stack_case(family, 4)
         lambda dtype, seed: lattice.FourierScaling([4, 4], dtype=dtype)),
          event_shape=(4, 4), sample_x=_normal_x(1.),
          extreme_x=_lattice_extremes, batchable=False),
+    # The bijector of a conditional flow at fixed contexts.
+    Case('ConditionalCoupling_d3', _at_contexts(
+        lambda dtype: flows.coupling_flow(
+            3, 'cubic_rational', num_members=2, num_layers=2,
+            hidden_units=(8,), dtype=dtype, context_size=2)),
+         event_shape=(3,), sample_x=_normal_x(1.5),
+         extreme_x=_radial_extremes(3), batchable=False),
+    Case('ConditionalRadialFlow_d2', _at_contexts(
+        lambda dtype: flows.radial_flow(
+            2, num_centers=1, num_members=2, hidden_units=(8,), dtype=dtype,
+            seed=0, context_size=3)),
+         event_shape=(2,), sample_x=_normal_x(1.5),
+         extreme_x=_radial_extremes(2), batchable=False),
     Case('ZeroModeBijector_2', _perturbed(
         lambda dtype, seed: lattice.ZeroModeBijector(
             num_members=2, dtype=dtype, seed=seed)),

@@ -25,6 +25,7 @@ from tfp_analytic.bijectors.origin_fixed import OriginFixed
 from tfp_analytic.bijectors.origin_fixed import origin_fixed_stack
 from tfp_analytic.bijectors.radial import RadialFlow
 from tfp_analytic.bijectors.radial_chain import RadialChain
+from tfp_analytic.bijectors.rebuilt import RebuiltBijector
 from tfp_analytic.bijectors.sinh_conjugation import SinhConjugation
 from tfp_analytic.bijectors.spherical_radial import SphericalRadial
 from tfp_analytic.bijectors.spherical_radial import real_spherical_harmonics
@@ -57,6 +58,7 @@ __all__ = [
     'OriginFixed',
     'RadialChain',
     'RadialFlow',
+    'RebuiltBijector',
     'SinhConjugation',
     'SphericalRadial',
     'Stack',

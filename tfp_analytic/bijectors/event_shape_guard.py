@@ -1,7 +1,9 @@
 """EventShapeGuard: the identity, which checks the event shape of its inputs."""
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import prefer_static as ps
 
 from tfp_analytic.bijectors._repr import ImportablePathRepr
 
@@ -21,10 +23,13 @@ class EventShapeGuard(ImportablePathRepr, tfb.Bijector):
   memoizes the input depth) or broadcast a wrong shape silently (a radial
   layer's center). This check compares the static trailing axes of every
   input with `event_shape` and raises before any other layer sees it.
+  With `batch_shape` (a conditional flow's), inputs are also broadcast to
+  it, so that every layer sees the full batch: one event for many contexts.
 
   Args:
     event_shape: list of Python `int`.
     dtype: the float dtype of the flow.
+    batch_shape: optional batch shape (list, or `int32` `Tensor`).
     name: Python `str`.
 
   #### Example
@@ -38,9 +43,11 @@ class EventShapeGuard(ImportablePathRepr, tfb.Bijector):
   ```
   """
 
-  def __init__(self, event_shape, dtype, name='event_shape_guard'):
+  def __init__(self, event_shape, dtype, batch_shape=None,
+               name='event_shape_guard'):
     parameters = dict(locals())
     self._event_shape = tuple(int(d) for d in event_shape)
+    self._broadcast_shape = batch_shape
     super().__init__(forward_min_event_ndims=len(self._event_shape),
                      is_constant_jacobian=True, dtype=dtype,
                      parameters=parameters, name=name)
@@ -57,7 +64,11 @@ class EventShapeGuard(ImportablePathRepr, tfb.Bijector):
           f'{self.name}: expected inputs of shape '
           f'{_shape_str(self._event_shape)}, got {_shape_str(got)} '
           f'(input shape {shape.as_list()})')
-    return x
+    if self._broadcast_shape is None:
+      return x
+    # Adding zeros broadcasts; a static `batch_shape` keeps shapes static.
+    return x + tf.zeros(ps.concat(
+        [self._broadcast_shape, np.ones([rank], np.int32)], axis=0), x.dtype)
 
   def _forward(self, x):
     return self._check(x)

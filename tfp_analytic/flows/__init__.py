@@ -1,7 +1,10 @@
 """Normalizing flows built from analytic bijections: one factory per kind.
 
 Every factory returns a `tfd.TransformedDistribution` over a standard normal
-that starts at the identity and tracks all its variables.
+that starts at the identity and tracks all its variables. With
+`context_size`, `coupling_flow`, `autoregressive_flow` and `radial_flow`
+return a `ConditionalFlow` instead: `cf(context)` is the distribution for a
+context.
 
 ```python
 from tfp_analytic import flows, train
@@ -19,6 +22,7 @@ work as `bijector_fn` of TFP's own `tfb.RealNVP` and
 from tfp_analytic.flows import networks
 from tfp_analytic.flows.autoregressive import AutoregressiveConditioner
 from tfp_analytic.flows.autoregressive import autoregressive_flow
+from tfp_analytic.flows.conditional import ConditionalFlow
 from tfp_analytic.flows.coupling import CouplingConditioner
 from tfp_analytic.flows.coupling import CouplingLayer
 from tfp_analytic.flows.coupling import coupling_flow
@@ -33,6 +37,7 @@ from tfp_analytic.flows.transforms import get_transform
 __all__ = [
     'ANALYTIC_FAMILIES',
     'AutoregressiveConditioner',
+    'ConditionalFlow',
     'CouplingConditioner',
     'CouplingLayer',
     'TRANSFORM_NAMES',

@@ -1,10 +1,13 @@
 """Masked autoregressive (MAF) and inverse autoregressive (IAF) flows."""
 
+import functools
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_analytic.bijectors.autoregressive_layer import AutoregressiveLayer
 from tfp_analytic.flows import _common
+from tfp_analytic.flows import conditional
 from tfp_analytic.flows import networks
 from tfp_analytic.flows import transforms
 
@@ -18,10 +21,12 @@ class AutoregressiveConditioner(tf.Module):
 
   Turns the `[..., d, num_raw_params]` output of a MADE into
   `transform.from_raw(...)`; holds the network so its variables are tracked.
+  A `conditional_input` (a context, as `tfb.MaskedAutoregressiveFlow` passes
+  it on) goes to the MADE, broadcast with `y`.
 
   Args:
     network: a `tfb.AutoregressiveNetwork` with `params =
-      transform.num_raw_params`.
+      transform.num_raw_params` (and `conditional=True` for a context).
     transform: a `transforms.Transform`.
     name: optional module name.
 
@@ -44,15 +49,18 @@ class AutoregressiveConditioner(tf.Module):
     self.network = network
     self._transform = transform
 
-  def __call__(self, y, **condition_kwargs):
-    del condition_kwargs  # Unconditional flows.
-    return self._transform.from_raw(self.network(y))
+  def __call__(self, y, conditional_input=None):
+    if conditional_input is None:
+      return self._transform.from_raw(self.network(y))
+    y, context = _common.broadcast_batch(y, conditional_input)
+    return self._transform.from_raw(
+        self.network(y, conditional_input=context))
 
 
 def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
                         num_layers=12, hidden_units=(128, 128),
                         activation='gelu', inverse=False, dtype=tf.float32,
-                        name=None):
+                        name=None, context_size=None):
   """A masked autoregressive flow (or its inverse) from `N(0, I)`.
 
   Each layer transforms coordinate i by `transform`, with raw parameters from
@@ -81,9 +89,12 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
     inverse: Python `bool`, IAF instead of MAF.
     dtype: `tf.float32` or `tf.float64`, of the base and the networks.
     name: Python `str`; defaults to `'maf'` or `'iaf'`.
+    context_size: `None`, or Python `int`: a conditional flow whose MADEs
+      also see the context (docs/math.md#conditional-flows).
 
   Returns:
-    A `tfd.TransformedDistribution` with event shape `[event_size]`.
+    A `tfd.TransformedDistribution` with event shape `[event_size]`, or with
+    `context_size` a `conditional.ConditionalFlow`.
 
   #### Example
 
@@ -99,6 +110,7 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
   _common.check_size('num_layers', num_layers)
   _common.check_size('num_members', num_members)
   _common.check_sizes('hidden_units', hidden_units)
+  conditional.check_context_size(context_size)
   transform = transforms.get_transform(transform, num_members)
   layers = []
   for k in range(num_layers):
@@ -107,11 +119,16 @@ def autoregressive_flow(event_size, transform='cubic_rational', num_members=4,
         activation=activation,
         input_order='left-to-right' if k % 2 == 0 else 'right-to-left',
         output_bias=transforms.output_bias(transform, event_size),
-        dtype=dtype, name=f'made_{k}')
-    layers.append(AutoregressiveLayer(
-        bijector_fn=AutoregressiveConditioner(network, transform),
-        name=f'autoregressive_{k}'))
-  if inverse:
+        context_size=context_size, dtype=dtype, name=f'made_{k}')
+    layers.append(conditional.layer(
+        AutoregressiveConditioner(network, transform),
+        functools.partial(AutoregressiveLayer, name=f'autoregressive_{k}'),
+        context_size))
+  if inverse and context_size is None:
     layers = [tfb.Invert(tfb.Chain(layers[::-1]), name='iaf')]
+  elif inverse:
+    # The same inverse, layer by layer: the last MAF layer's inverse first.
+    layers = [conditional.Inverted(layer) for layer in layers[::-1]]
   name = name or ('iaf' if inverse else 'maf')
-  return _common.make_flow(layers, [event_size], dtype, name)
+  return conditional.make_flow(layers, [event_size], dtype, name,
+                               context_size)

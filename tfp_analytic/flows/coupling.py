@@ -1,9 +1,12 @@
 """Real NVP style coupling flows with analytic (or baseline) transforms."""
 
+import functools
+
 import tensorflow as tf
 
 from tfp_analytic.bijectors.coupling_layer import CouplingLayer
 from tfp_analytic.flows import _common
+from tfp_analytic.flows import conditional
 from tfp_analytic.flows import networks
 from tfp_analytic.flows import transforms
 
@@ -15,11 +18,14 @@ class CouplingConditioner(tf.Module):
   """`bijector_fn` for `tfb.RealNVP`: passive coordinates -> a transform.
 
   Holds the network (a `tf.Module`, so the flow tracks its variables) and
-  builds `transform.from_raw(network(x0))` for the active coordinates.
+  builds `transform.from_raw(network(x0))` for the active coordinates. With a
+  `conditional_input` (a context `[..., context_size]`, as `tfb.RealNVP`
+  passes it on from its `condition_kwargs`), the network sees
+  `[x0, context]`.
 
   Args:
-    network: callable from `[batch, num_passive]` to
-      `[batch, num_active * transform.num_raw_params]`.
+    network: callable from `[batch, num_passive]` (or `[batch, num_passive +
+      context_size]`) to `[batch, num_active * transform.num_raw_params]`.
     transform: a `transforms.Transform`.
     name: optional module name.
 
@@ -41,8 +47,9 @@ class CouplingConditioner(tf.Module):
     self.network = network
     self._transform = transform
 
-  def __call__(self, x0, output_units, **condition_kwargs):
-    del condition_kwargs  # Unconditional flows.
+  def __call__(self, x0, output_units, conditional_input=None):
+    if conditional_input is not None:
+      x0 = tf.concat(_common.broadcast_batch(x0, conditional_input), axis=-1)
     raw = _common.apply_flat(self.network, x0, event_rank=1)
     raw = tf.reshape(raw, tf.concat(
         [tf.shape(raw)[:-1], [output_units, self._transform.num_raw_params]],
@@ -52,7 +59,7 @@ class CouplingConditioner(tf.Module):
 
 def coupling_layers(event_size, transform='cubic_rational', num_members=4,
                     num_layers=12, hidden_units=(128, 128), activation='gelu',
-                    residual=False, dtype=tf.float32):
+                    residual=False, dtype=tf.float32, context_size=None):
   """The coupling bijectors of `coupling_flow`, in the order they act.
 
   Layer k conditions on one half of the coordinates and transforms the other;
@@ -69,9 +76,12 @@ def coupling_layers(event_size, transform='cubic_rational', num_members=4,
     activation: a `tf_keras` activation.
     residual: Python `bool`, ResNet conditioners instead of MLPs.
     dtype: float dtype of the networks.
+    context_size: `None`, or Python `int`: the conditioners then also see a
+      context of this size, and the layers are `conditional.ContextLayer`s.
 
   Returns:
-    list of `num_layers` bijectors (event_ndims 1), starting at the identity.
+    list of `num_layers` bijectors (event_ndims 1), or of `ContextLayer`s
+    with `context_size`, starting at the identity.
 
   #### Example
 
@@ -87,6 +97,7 @@ def coupling_layers(event_size, transform='cubic_rational', num_members=4,
   _common.check_size('num_layers', num_layers)
   _common.check_size('num_members', num_members)
   _common.check_sizes('hidden_units', hidden_units)
+  conditional.check_context_size(context_size)
   transform = transforms.get_transform(transform, num_members)
   first_half = event_size // 2
   layers = []
@@ -94,21 +105,26 @@ def coupling_layers(event_size, transform='cubic_rational', num_members=4,
     # Even layers condition on the first half, odd layers on the second.
     num_passive = first_half if k % 2 == 0 else event_size - first_half
     network = networks.dense_network(
-        num_passive, (event_size - num_passive) * transform.num_raw_params,
+        num_passive + (context_size or 0),
+        (event_size - num_passive) * transform.num_raw_params,
         hidden_units=hidden_units, activation=activation, residual=residual,
         output_bias=transforms.output_bias(transform,
                                            event_size - num_passive),
         dtype=dtype, name=f'coupling_net_{k}')
-    layers.append(CouplingLayer(
-        num_masked=num_passive if k % 2 == 0 else -num_passive,
-        bijector_fn=CouplingConditioner(network, transform),
-        event_size=event_size, name=f'coupling_{k}'))
+    layers.append(conditional.layer(
+        CouplingConditioner(network, transform),
+        functools.partial(
+            CouplingLayer,
+            num_masked=num_passive if k % 2 == 0 else -num_passive,
+            event_size=event_size, name=f'coupling_{k}'),
+        context_size))
   return layers
 
 
 def coupling_flow(event_size, transform='cubic_rational', num_members=4,
                   num_layers=12, hidden_units=(128, 128), activation='gelu',
-                  residual=False, dtype=tf.float32, name='coupling_flow'):
+                  residual=False, dtype=tf.float32, name='coupling_flow',
+                  context_size=None):
   """A Real NVP style flow from `N(0, I)` with per-coordinate transforms.
 
   Each layer maps the active half of the coordinates through `transform`
@@ -132,9 +148,12 @@ def coupling_flow(event_size, transform='cubic_rational', num_members=4,
       MLPs.
     dtype: `tf.float32` or `tf.float64`, of the base and the networks.
     name: Python `str`.
+    context_size: `None`, or Python `int`: a conditional flow whose
+      conditioners see `[passive, context]` (docs/math.md#conditional-flows).
 
   Returns:
-    A `tfd.TransformedDistribution` with event shape `[event_size]`.
+    A `tfd.TransformedDistribution` with event shape `[event_size]`, or with
+    `context_size` a `conditional.ConditionalFlow`.
 
   #### Example
 
@@ -149,5 +168,7 @@ def coupling_flow(event_size, transform='cubic_rational', num_members=4,
   layers = coupling_layers(
       event_size, transform=transform, num_members=num_members,
       num_layers=num_layers, hidden_units=hidden_units,
-      activation=activation, residual=residual, dtype=dtype)
-  return _common.make_flow(layers, [event_size], dtype, name)
+      activation=activation, residual=residual, dtype=dtype,
+      context_size=context_size)
+  return conditional.make_flow(layers, [event_size], dtype, name,
+                               context_size)

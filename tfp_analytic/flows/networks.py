@@ -77,7 +77,10 @@ class _ZeroOutputMADE(tfp.bijectors.AutoregressiveNetwork):
 
   TFP's layer applies one `kernel_initializer` to every layer (through the
   autoregressive masks); zeroing all of them would freeze the hidden layers,
-  so only the last layer is zeroed once the network is built.
+  so only the last layer is zeroed once the network is built. TFP builds its
+  activation (and conditional `Add`) layers without a dtype, in Keras'
+  `floatx`, so a float64 MADE would compute its hidden layers in float32:
+  `floatx` is the network's dtype while it builds.
   """
 
   def __init__(self, *args, output_bias=None, **kwargs):
@@ -85,7 +88,12 @@ class _ZeroOutputMADE(tfp.bijectors.AutoregressiveNetwork):
     self._output_bias = output_bias
 
   def build(self, input_shape):
-    super().build(input_shape)
+    floatx = tf_keras.backend.floatx()
+    tf_keras.backend.set_floatx(self.dtype)
+    try:
+      super().build(input_shape)
+    finally:
+      tf_keras.backend.set_floatx(floatx)
     kernel, bias = self._network.layers[-1].weights
     kernel.assign(tf.zeros_like(kernel))
     bias.assign(tf.zeros_like(bias) if self._output_bias is None else
@@ -94,7 +102,8 @@ class _ZeroOutputMADE(tfp.bijectors.AutoregressiveNetwork):
 
 def made_network(event_size, num_params, hidden_units=(128, 128),
                  activation='gelu', input_order='left-to-right',
-                 output_bias=None, dtype=tf.float32, name=None):
+                 output_bias=None, context_size=None, dtype=tf.float32,
+                 name=None):
   """A built MADE from `[..., event_size]` to `[..., event_size, num_params]`.
 
   Output `[..., i, :]` depends only on the inputs before `i` in
@@ -110,12 +119,15 @@ def made_network(event_size, num_params, hidden_units=(128, 128),
     output_bias: optional `[event_size * num_params]` initial bias: output
       `[..., i, j]` starts at `output_bias[i * num_params + j]` (zero by
       default).
+    context_size: optional Python `int`: the MADE then also takes a
+      `conditional_input` of shape `[..., context_size]`, which enters its
+      first hidden layer (TFP's `conditional_input_layers='first_layer'`).
     dtype: the dtype of weights, inputs and outputs.
     name: optional layer name.
 
   Returns:
     A built `tfb.AutoregressiveNetwork` whose output is `output_bias` (or
-    zero) at initialisation, whatever the input.
+    zero) at initialisation, whatever the input (and context).
 
   #### Example
 
@@ -126,11 +138,16 @@ def made_network(event_size, num_params, hidden_units=(128, 128),
   made(tf.ones([5, 3]))  # ==> tf.zeros([5, 3, 4])
   ```
   """
+  # With the context in the first layer only, the last layer stays the
+  # masked output layer that `_ZeroOutputMADE` zeroes.
+  conditional = {} if context_size is None else dict(
+      conditional=True, conditional_event_shape=[context_size],
+      conditional_input_layers='first_layer')
   network = _ZeroOutputMADE(
       params=num_params, event_shape=[event_size],
       hidden_units=list(hidden_units), activation=activation,
       input_order=input_order, output_bias=output_bias, dtype=dtype,
-      name=name)
+      name=name, **conditional)
   network.build([None, event_size])
   return network
 

@@ -1,5 +1,7 @@
 """Multi-center radial flows (docs/math.md#radial-flows)."""
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -9,10 +11,12 @@ from tfp_analytic import bijectors as tfab
 from tfp_analytic.bijectors.conditional_radial import ConditionalRadial
 from tfp_analytic.bijectors.fourier_radial import FourierRadial
 from tfp_analytic.flows import _common
+from tfp_analytic.flows import conditional
 from tfp_analytic.flows import networks
 from tfp_analytic.flows import transforms
 
-__all__ = ['DirectionNetwork', 'radial_flow', 'radial_layers']
+__all__ = ['ContextRadialConditioner', 'DirectionNetwork', 'radial_flow',
+           'radial_layers']
 
 _ANGULAR = (None, 'fourier', 'mlp')
 
@@ -43,6 +47,49 @@ class DirectionNetwork(tf.Module):
 
   def __call__(self, direction):
     return _common.apply_flat(self.network, direction, event_rank=1)
+
+
+class ContextRadialConditioner(tf.Module):
+  """Context -> a `tfab.RadialFlow` whose parameters a network outputs.
+
+  One network of the context gives the raw numbers of the stack, the center
+  and the log scale of a radial layer of a conditional `radial_flow`.
+
+  Args:
+    network: callable from `[batch, context_size]` to `[batch, num_members *
+      family.num_raw_params + 2 event_size]`: raw, center, log scale.
+    family: an analytic family class.
+    num_members: Python `int`.
+    event_size: Python `int`.
+    name: optional module name.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_analytic import bijectors as tfab
+  from tfp_analytic.flows import networks, radial
+  P = tfab.CubicConjugation.num_raw_params
+  conditioner = radial.ContextRadialConditioner(
+      networks.dense_network(3, 2 * P + 2 * 2, (8,)), tfab.CubicConjugation,
+      num_members=2, event_size=2)
+  layer = conditioner(conditional_input=tf.ones([5, 3]))
+  layer.center.shape  # ==> [5, 2]
+  ```
+  """
+
+  def __init__(self, network, family, num_members, event_size, name=None):
+    super().__init__(name=name)
+    self.network = network
+    self._family, self._num_members = family, num_members
+    self._sizes = [num_members * family.num_raw_params, event_size,
+                   event_size]
+
+  def __call__(self, conditional_input):
+    outputs = _common.apply_flat(self.network, conditional_input, event_rank=1)
+    raw, center, log_scale = tf.split(outputs, self._sizes, axis=-1)
+    return tfab.RadialFlow.from_raw(self._family, raw, center, log_scale,
+                                    num_members=self._num_members)
 
 
 class _ConstantRaw(tf.Module):
@@ -156,7 +203,7 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
                 num_members=8, angular=None, num_modes=2,
                 hidden_units=(32, 32), activation='gelu', center_stddev=1.,
                 log_scale_stddev=0.1, dtype=tf.float32, seed=None,
-                name='radial_flow'):
+                name='radial_flow', context_size=None):
   """A chain of radial layers about distinct learnable centers.
 
   Layer k maps `x` to `c_k + exp(-s_k) (f_k(r) / r) w`, `w = exp(s_k)(x - c_k)`,
@@ -191,9 +238,15 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
     dtype: `tf.float32` or `tf.float64`.
     seed: Python `int`, stateless seed or `None`, for the initialisation.
     name: Python `str`.
+    context_size: `None`, or Python `int` (with `angular=None`): a
+      conditional flow, in which a network of the context (`hidden_units`,
+      `activation`) gives each layer's stack, center and log scale; its output
+      starts at the initial values above, for every context
+      (docs/math.md#conditional-flows).
 
   Returns:
-    A `tfd.TransformedDistribution` with event shape `[event_size]`.
+    A `tfd.TransformedDistribution` with event shape `[event_size]`, or with
+    `context_size` a `conditional.ConditionalFlow`.
 
   #### Example
 
@@ -206,7 +259,15 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
   flow.log_prob(x) - flow.distribution.log_prob(x)  # ==> [0.] * 5
   ```
   """
-  if angular in (None, 'fourier'):
+  if conditional.check_context_size(context_size) is not None:
+    if angular is not None:
+      raise ValueError(f'a conditional radial flow (`context_size`) needs '
+                       f'`angular=None`, got {angular!r}')
+    layers = _context_layers(
+        _initial_values(event_size, num_centers, transform, num_members,
+                        center_stddev, log_scale_stddev, dtype, seed),
+        context_size, hidden_units, activation, dtype)
+  elif angular in (None, 'fourier'):
     # One looped bijector instead of a chain of `num_centers` layers (the
     # same initial values when angle-free): XLA compiles one layer, not all.
     layers = [_radial_chain(event_size, num_centers, transform, num_members,
@@ -219,7 +280,28 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
         hidden_units=hidden_units, activation=activation,
         center_stddev=center_stddev, log_scale_stddev=log_scale_stddev,
         dtype=dtype, seed=seed)
-  return _common.make_flow(layers, [event_size], dtype, name)
+  return conditional.make_flow(layers, [event_size], dtype, name,
+                               context_size)
+
+
+def _initial_values(event_size, num_centers, transform, num_members,
+                    center_stddev, log_scale_stddev, dtype, seed):
+  """The family and, per layer, the initial raw, center and log scale."""
+  family = _family(transform)
+  _check_radial_sizes(event_size, num_centers, num_members)
+  seeds = tfp.random.split_seed(_seeds.stateless_seed(seed),
+                                n=3 * num_centers)
+  values = []
+  for k in range(num_centers):
+    raw_seed, center_seed, scale_seed = seeds[3 * k:3 * k + 3]
+    values.append((
+        tfab.spread_raw_init(family, num_members, seed=raw_seed,
+                             delta_scale=0., dtype=dtype),
+        center_stddev * tf.random.stateless_normal(
+            [event_size], center_seed, dtype=dtype),
+        log_scale_stddev * tf.random.stateless_normal(
+            [event_size], scale_seed, dtype=dtype)))
+  return family, num_members, values
 
 
 def _radial_chain(event_size, num_centers, transform, num_members,
@@ -230,26 +312,38 @@ def _radial_chain(event_size, num_centers, transform, num_members,
   (`num_modes`) at the same identity: the locs of the constant terms spread,
   every other coefficient 0.
   """
-  family = _family(transform)
-  _check_radial_sizes(event_size, num_centers, num_members)
-  seeds = tfp.random.split_seed(_seeds.stateless_seed(seed),
-                                n=3 * num_centers)
-  raw, center, log_scale = [], [], []
-  for k in range(num_centers):
-    raw_seed, center_seed, scale_seed = seeds[3 * k:3 * k + 3]
-    center.append(center_stddev * tf.random.stateless_normal(
-        [event_size], center_seed, dtype=dtype))
-    log_scale.append(log_scale_stddev * tf.random.stateless_normal(
-        [event_size], scale_seed, dtype=dtype))
-    raw.append(tfab.spread_raw_init(family, num_members, seed=raw_seed,
-                                    delta_scale=0., dtype=dtype))
-  raw = tf.stack(raw)
+  family, num_members, values = _initial_values(
+      event_size, num_centers, transform, num_members, center_stddev,
+      log_scale_stddev, dtype, seed)
+  raw, center, log_scale = (tf.stack(v) for v in zip(*values))
   if num_modes is not None:  # [K, P] constant terms -> [K, P * (2M + 1)].
     raw = tf.reshape(tf.pad(raw[..., tf.newaxis], [[0, 0], [0, 0],
                                                     [0, 2 * num_modes]]),
                      [num_centers, -1])
   return tfab.RadialChain(
       family, tf.Variable(raw, name='raw'),
-      tf.Variable(tf.stack(center), name='center'),
-      tf.Variable(tf.stack(log_scale), name='log_scale'),
+      tf.Variable(center, name='center'),
+      tf.Variable(log_scale, name='log_scale'),
       num_members=num_members, num_modes=num_modes)
+
+
+def _context_layers(initial_values, context_size, hidden_units, activation,
+                    dtype):
+  """Conditional radial layers, each with a network of the context.
+
+  A network's output starts at its layer's initial raw, center and log scale.
+  """
+  family, num_members, values = initial_values
+  layers = []
+  for k, (raw, center, log_scale) in enumerate(values):
+    network = networks.dense_network(
+        context_size, int(raw.shape[-1]) + 2 * int(center.shape[-1]),
+        hidden_units=hidden_units, activation=activation,
+        output_bias=np.concatenate([raw, center, log_scale]), dtype=dtype,
+        name=f'context_net_{k}')
+    layers.append(conditional.ContextLayer(
+        ContextRadialConditioner(network, family, num_members,
+                                 int(center.shape[-1])),
+        functools.partial(tfab.RebuiltBijector, event_ndims=1, dtype=dtype,
+                          name=f'context_radial_{k}')))
+  return layers

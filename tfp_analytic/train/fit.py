@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from tfp_analytic.flows.conditional import ConditionalFlow
 from tfp_analytic.train import _checks
 from tfp_analytic.train import _loop
 from tfp_analytic.train import _step
@@ -128,9 +129,14 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
             validation_data=None, validate_every=250, max_bad_steps=10):
   """Trains `flow` by maximum likelihood: minimizes `-mean(log_prob(x))`.
 
+  A `flows.ConditionalFlow` trains on pairs: it minimizes
+  `-mean(log_prob(x, context))`, and every array below becomes a pair
+  `(x, context)` of arrays `[n, *event_shape]` and `[n, context_size]`
+  (a callable returns such a pair of tensors).
+
   Args:
     flow: a distribution with trainable variables (e.g. from
-      `tfp_analytic.flows`).
+      `tfp_analytic.flows`), or a `flows.ConditionalFlow`.
     data: an array `[n, *event_shape]` of real numbers, cast to the flow's
       dtype, from which each step takes a batch (without replacement within
       an epoch), or a callable `data(batch_size, seed)` returning fresh
@@ -140,11 +146,12 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
       another event shape or with fewer than `batch_size` rows raises a
       `ValueError` before any step runs.
     num_steps: Python `int`, total optimizer steps.
-{args}    validation_data: optional array `[m, *event_shape]`; its mean NLL is
-      measured every `validate_every` steps and at the end, and the flow
-      ends with the variables of the best measurement (early stopping for
-      small datasets, where the training NLL keeps falling as the held-out
-      one rises). It is checked as `data` is.
+{args}    validation_data: optional array `[m, *event_shape]` (a pair for a
+      conditional flow); its mean NLL is measured every `validate_every`
+      steps and at the end, and the flow ends with the variables of the
+      best measurement (early stopping for small datasets, where the
+      training NLL keeps falling as the held-out one rises). It is checked
+      as `data` is.
     validate_every: Python `int`.
 
   Returns:
@@ -167,14 +174,14 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
   _checks.check_size('batch_size', batch_size)
   if callable(data):
     def per_example_loss(seed, local_batch_size):
-      x = data(local_batch_size, _replica_seed(seed))
-      return -flow.log_prob(_checks.check_batch(flow, x)), {}
+      batch = data(local_batch_size, _replica_seed(seed))
+      return -flow.log_prob(*_checks.check_batch(flow, batch)), {}
     make_inputs = lambda start: _batch_seeds(seed, start)
   else:
-    data = _checks.check_data(flow, data, min_examples=batch_size)
-    def per_example_loss(x, local_batch_size):
+    data = _checks.check_examples(flow, data, min_examples=batch_size)
+    def per_example_loss(batch, local_batch_size):
       del local_batch_size
-      return -flow.log_prob(x), {}
+      return -flow.log_prob(*batch), {}
     make_inputs = lambda start: _minibatches(data, batch_size, seed, strategy,
                                              start)
   best = None
@@ -202,7 +209,7 @@ class _BestOnValidation:
   def __init__(self, flow, data, every, num_steps):
     _checks.check_size('validate_every', every)
     self._variables = flow.trainable_variables
-    self._data = _checks.check_data(flow, data, name='validation_data')
+    self._data = _checks.check_examples(flow, data, name='validation_data')
     self._log_prob = tf.function(flow.log_prob)
     self._every, self._last = every, num_steps
     self._rows, self._best = [], None
@@ -223,23 +230,29 @@ class _BestOnValidation:
     return dict(validation=np.array(self._rows), best_step=self._best[0])
 
 
-def _minibatches(data, batch_size, seed, strategy, start=0):
-  """Endless shuffled batches from step `start`; split across replicas."""
+def _minibatches(arrays, batch_size, seed, strategy, start=0):
+  """Endless shuffled batches from step `start`; split across replicas.
+
+  A batch is a tuple of `Tensor`s, the same rows of each of `arrays`.
+  """
   rng = np.random.default_rng(seed)
-  num_batches = len(data) // batch_size
+  size = len(arrays[0])
+  num_batches = size // batch_size
   for _ in range(start // num_batches):  # The epochs before step `start`.
-    rng.permutation(len(data))
+    rng.permutation(size)
   first = start % num_batches
   while True:
-    order = rng.permutation(len(data))
+    order = rng.permutation(size)
     for k in range(first, num_batches):
-      batch = tf.constant(data[order[k * batch_size:(k + 1) * batch_size]])
+      rows = order[k * batch_size:(k + 1) * batch_size]
+      batch = tuple(tf.constant(array[rows]) for array in arrays)
       if strategy is None:
         yield batch
       else:
         yield strategy.experimental_distribute_values_from_function(
-            lambda ctx, batch=batch: tf.split(
-                batch, ctx.num_replicas_in_sync)[ctx.replica_id_in_sync_group])
+            lambda ctx, batch=batch: tuple(
+                tf.split(part, ctx.num_replicas_in_sync)[
+                    ctx.replica_id_in_sync_group] for part in batch))
     first = 0
 
 
@@ -284,6 +297,10 @@ def fit_reverse_kl(flow, target_log_prob, num_steps, batch_size=256,
   sorted(history)  # ==> ['ess', 'loss']
   ```
   """
+  if isinstance(flow, ConditionalFlow):
+    raise ValueError('fit_reverse_kl trains one distribution; for a '
+                     'conditional flow pass `cf(context)`, the flow at a '
+                     'fixed context')
 
   def per_example_loss(seed, local_batch_size):
     x, log_q = flow.experimental_sample_and_log_prob(

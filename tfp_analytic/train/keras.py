@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from tfp_analytic.flows.conditional import ConditionalFlow
 from tfp_analytic.train import _checks
 from tfp_analytic.train import _step
 
@@ -28,6 +29,11 @@ class FlowModel(tf_keras.Model):
   inf) and converted to the flow's dtype, which Keras would otherwise cast to
   float32; other inputs (e.g. a `tf.data.Dataset`) are cast in each step.
 
+  A `flows.ConditionalFlow` trains on pairs: `fit((x, context), ...)`,
+  `validation_data=(x_val, context_val)`, and a `tf.data.Dataset` of
+  `((x, context),)` elements; calling the model on `(x, context)` returns
+  `log_prob(x, context)`.
+
   A training step whose loss or gradients hold a NaN or an inf is skipped, as
   in `train.fit_nll`: neither the variables nor the optimizer's state
   (`iterations`, moments) change. The logs count such steps in each epoch as
@@ -40,7 +46,7 @@ class FlowModel(tf_keras.Model):
 
   Args:
     flow: a distribution with trainable variables (e.g. from
-      `tfp_analytic.flows`).
+      `tfp_analytic.flows`), or a `flows.ConditionalFlow`.
     max_bad_steps: Python `int`, skipped steps in a row that stop `fit`.
     **kwargs: passed to `tf_keras.Model`.
 
@@ -72,10 +78,16 @@ class FlowModel(tf_keras.Model):
     return [self._loss_tracker, self._skipped_tracker]
 
   def _samples(self, x, name):
-    """A checked array as a `Tensor` of the flow's dtype; others unchanged."""
-    if isinstance(x, (np.ndarray, list)) or tf.is_tensor(x):
-      return tf.convert_to_tensor(_checks.check_data(self.flow, x, name=name))
-    return x
+    """Checked arrays as `Tensor`s of the flow's dtype; others unchanged.
+
+    A conditional flow's pair `(x, context)` stays a pair.
+    """
+    pair = isinstance(self.flow, ConditionalFlow) and isinstance(x, tuple)
+    if not (pair or isinstance(x, (np.ndarray, list)) or tf.is_tensor(x)):
+      return x
+    arrays = _checks.check_examples(self.flow, x, name=name)
+    tensors = tuple(tf.convert_to_tensor(array) for array in arrays)
+    return tensors if pair else tensors[0]
 
   def fit(self, x=None, *args, **kwargs):
     """`tf_keras.Model.fit`, which raises after `max_bad_steps` bad steps.
@@ -95,8 +107,12 @@ class FlowModel(tf_keras.Model):
     arguments = arguments.arguments
     arguments['x'] = self._samples(x, 'x')
     if arguments.get('validation_data') is not None:
-      arguments['validation_data'] = self._samples(
-          arguments['validation_data'], 'validation_data')
+      validation = self._samples(arguments['validation_data'],
+                                 'validation_data')
+      # Keras reads a pair as (x, y): a conditional flow's pair is one x.
+      arguments['validation_data'] = (
+          (validation,) if isinstance(self.flow, ConditionalFlow) and
+          isinstance(validation, tuple) else validation)
     stop = _StopOnBadSteps(self.max_bad_steps)
     arguments['callbacks'] = [*(arguments.get('callbacks') or []), stop]
     history = super().fit(**arguments)
@@ -111,11 +127,13 @@ class FlowModel(tf_keras.Model):
     return super().predict(self._samples(x, 'x'), *args, **kwargs)
 
   def call(self, inputs):
-    return self.flow.log_prob(tf.cast(inputs, self.flow.dtype))
+    # `(x, context)` for a conditional flow.
+    return self.flow.log_prob(*(tf.cast(part, self.flow.dtype)
+                                for part in tf.nest.flatten(inputs)))
 
   def _nll(self, data):
     x, _, sample_weight = tf_keras.utils.unpack_x_y_sample_weight(data)
-    nll = -self.flow.log_prob(tf.cast(x, self.flow.dtype))
+    nll = -self.call(x)
     if sample_weight is None:
       return tf.reduce_mean(nll)
     return tf.reduce_sum(nll * sample_weight) / tf.reduce_sum(sample_weight)

@@ -66,7 +66,9 @@ def mean_nll(log_prob, data, batch_size=4096):
       flow's `log_prob` (trace it with `tf.function` once and pass the same
       function to every call: eagerly, every op of a deep flow is dispatched
       from Python).
-    data: array `[n, ...]`, already of the flow's dtype.
+    data: array `[n, ...]`, already of the flow's dtype; or a tuple of
+      such arrays (a conditional flow's `(x, context)`), whose rows go to
+      `log_prob` as separate arguments.
     batch_size: rows per call of `log_prob`.
 
   Returns:
@@ -80,7 +82,9 @@ def mean_nll(log_prob, data, batch_size=4096):
   metrics.mean_nll(lambda x: -x, np.arange(5.), batch_size=2)  # ==> 2.
   ```
   """
-  total = 0.
-  for start in range(0, len(data), batch_size):
-    total -= float(np.sum(log_prob(data[start:start + batch_size])))
-  return total / len(data)
+  arrays = data if isinstance(data, tuple) else (data,)
+  total, size = 0., len(arrays[0])
+  for start in range(0, size, batch_size):
+    total -= float(np.sum(log_prob(
+        *(array[start:start + batch_size] for array in arrays))))
+  return total / size

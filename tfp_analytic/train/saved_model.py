@@ -6,27 +6,52 @@ import tempfile
 
 import tensorflow as tf
 
+from tfp_analytic.flows.conditional import ConditionalFlow
+
 __all__ = ['export_saved_model', 'load_saved_model']
 
 
 class _ExportedFlow(tf.Module):
   """`log_prob(x)` and `sample(n, seed)` of a flow as traced functions.
 
-  Only the flow's variables are tracked, not the flow object: loading then
-  needs TensorFlow alone, not TFP nor `tfp_analytic`.
+  For a conditional flow `log_prob(x, context)` and `sample(n, context,
+  seed)`. Only the flow's variables are tracked, not the flow object:
+  loading then needs TensorFlow alone, not TFP nor `tfp_analytic`.
   """
 
   def __init__(self, flow):
     super().__init__(name='exported_flow')
     self.flow_variables = list(flow.variables)
-    event_shape = flow.event_shape.as_list()
-    self.log_prob = tf.function(
-        flow.log_prob,
-        input_signature=[tf.TensorSpec([None, *event_shape], flow.dtype)])
-    self.sample = tf.function(
-        lambda n, seed: flow.sample(n, seed=seed),
-        input_signature=[tf.TensorSpec([], tf.int32),
-                         tf.TensorSpec([2], tf.int32)])
+    x = tf.TensorSpec([None, *flow.event_shape.as_list()], flow.dtype)
+    n, seed = tf.TensorSpec([], tf.int32), tf.TensorSpec([2], tf.int32)
+    if isinstance(flow, ConditionalFlow):
+      context = tf.TensorSpec([None, flow.context_size], flow.dtype)
+      self.log_prob = tf.function(flow.log_prob, input_signature=[x, context])
+      self.sample = tf.function(
+          lambda n, context, seed: flow.sample(n, context, seed=seed),
+          input_signature=[n, context, seed])
+    else:
+      self.log_prob = tf.function(flow.log_prob, input_signature=[x])
+      self.sample = tf.function(lambda n, seed: flow.sample(n, seed=seed),
+                                input_signature=[n, seed])
+
+
+def _signatures(module, conditional):
+  """Serving signatures: named inputs, outputs `log_prob` and `sample`."""
+  log_prob, sample = module.log_prob, module.sample
+  if conditional:
+    return {
+        'log_prob': tf.function(
+            lambda x, context: {'log_prob': log_prob(x, context)},
+            input_signature=log_prob.input_signature),
+        'sample': tf.function(
+            lambda n, context, seed: {'sample': sample(n, context, seed)},
+            input_signature=sample.input_signature)}
+  return {
+      'log_prob': tf.function(lambda x: {'log_prob': log_prob(x)},
+                              input_signature=log_prob.input_signature),
+      'sample': tf.function(lambda n, seed: {'sample': sample(n, seed)},
+                            input_signature=sample.input_signature)}
 
 
 def export_saved_model(flow, path, overwrite=False):
@@ -35,16 +60,19 @@ def export_saved_model(flow, path, overwrite=False):
   The SavedModel has `loaded.log_prob(x)` for `x` of shape
   `[n, *event_shape]` and `loaded.sample(n, seed)` with a stateless
   `int32[2]` seed (both as attributes and as serving signatures of the same
-  names, whose outputs are named `log_prob` and `sample`). It reloads with
-  `tf.saved_model.load(path)` in a process that imports neither TFP nor
-  `tfp_analytic`, and gives the same values.
+  names, whose outputs are named `log_prob` and `sample`). For a
+  `flows.ConditionalFlow` they take the contexts too, `[m, context_size]`:
+  `loaded.log_prob(x, context)` (one context per row of `x`) and
+  `loaded.sample(n, context, seed)`, of shape `[n, m, *event_shape]`. It
+  reloads with `tf.saved_model.load(path)` in a process that imports neither
+  TFP nor `tfp_analytic`, and gives the same values.
 
   The SavedModel is written to a new folder beside `path` and moved there
   when complete, so `path` never mixes files of two exports.
 
   Args:
     flow: a distribution with a fully known event shape (e.g. from
-      `tfp_analytic.flows`).
+      `tfp_analytic.flows`), or a `flows.ConditionalFlow`.
     path: directory to write; it must not exist, or be empty, unless
       `overwrite`.
     overwrite: Python `bool`, replace what `path` holds.
@@ -72,14 +100,7 @@ def export_saved_model(flow, path, overwrite=False):
   if not flow.event_shape.is_fully_defined():
     raise ValueError(f'the event shape must be known, got {flow.event_shape}')
   module = _ExportedFlow(flow)
-  signatures = {
-      'log_prob': tf.function(
-          lambda x: {'log_prob': module.log_prob(x)},
-          input_signature=module.log_prob.input_signature),
-      'sample': tf.function(
-          lambda n, seed: {'sample': module.sample(n, seed)},
-          input_signature=module.sample.input_signature),
-  }
+  signatures = _signatures(module, isinstance(flow, ConditionalFlow))
   _check_target(path, overwrite)
   parent = os.path.dirname(os.path.abspath(path))
   os.makedirs(parent, exist_ok=True)
