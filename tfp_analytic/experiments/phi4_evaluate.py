@@ -68,13 +68,20 @@ def _evaluate_arm(config, run_dir, folder, reference, num_samples):
       seed=(config['seed'], -2), return_samples=True)
   magnetization = result.pop('magnetization')
   log_w = result.pop('log_weights')
+  weights = np.exp(log_w - log_w.max())
+  # |M|, chi and G(d) are even in M: a flow on one sign of M can agree on
+  # them; the fraction at M < 0 shows it (0.5 for the symmetric target).
+  result['fraction_negative'] = dict(
+      samples=float(np.mean(magnetization < 0)),
+      reweighted=float(weights @ (magnetization < 0) / weights.sum()))
   _common.write_json(folder / 'observables.json', result)
-  _plot_magnetization(magnetization, log_w, reference, config, folder)
+  _plot_magnetization(magnetization, weights, reference, config, folder)
   rw = result['reweighted']
   print(f'{config["path"]}: ESS {result["ess"]:.1%}, IMH acceptance '
         f'{result["imh_acceptance"]:.1%}, <|M|> '
         f'{_value(rw["abs_magnetization"])}, chi '
-        f'{_value(rw["susceptibility"])}, '
+        f'{_value(rw["susceptibility"])}, M < 0 (reweighted) '
+        f'{result["fraction_negative"]["reweighted"]:.1%}, '
         f'{"agrees" if result["agrees"] else "DISAGREES"}', flush=True)
   return result
 
@@ -85,11 +92,10 @@ def _value(row):
           f'{row["reference"]:.4f} ± {row["reference_error"]:.4f})')
 
 
-def _plot_magnetization(magnetization, log_w, reference, config, folder):
+def _plot_magnetization(magnetization, weights, reference, config, folder):
   """Histogram of M, raw and reweighted, with the reference <|M|> marked."""
   plt = _common.pyplot()
   fig, ax = plt.subplots(figsize=(4.5, 3), layout='constrained')
-  weights = np.exp(log_w - log_w.max())
   bins = np.linspace(magnetization.min(), magnetization.max(), 50)
   ax.hist(magnetization, bins=bins, density=True, histtype='step',
           label='flow samples')
@@ -179,9 +185,10 @@ def observable_lines(results_dir, link_prefix='phi4'):
   One table per lattice-size folder of `results_dir`, one row per arm:
   ESS and independence-Metropolis acceptance, reweighted <|M|> and
   susceptibility beside the reference (mean ± std over seeds when several),
-  whether every reweighted observable agrees (seeds agreeing / seeds), and
-  the paper's ESS (L = 20 only); then links to the folder's figures, with
-  `link_prefix` the path of `results_dir` from the report.
+  whether every reweighted observable agrees (seeds agreeing / seeds), the
+  reweighted fraction of samples with M < 0, and the paper's ESS (L = 20
+  only); then the folder's figures, with `link_prefix` the path of
+  `results_dir` from the report.
   """
   lines = []
   for folder, arms in _size_folders(results_dir).items():
@@ -198,9 +205,10 @@ def observable_lines(results_dir, link_prefix='phi4'):
     lines += [f'### phi4 `{relative}`: observables against HMC', '']
     if rows:
       lines += ['| arm | seeds | ESS | IMH acceptance | <\\|M\\|> | reference '
-                '| chi | reference | agrees | paper ESS |',
-                '|---|---|---|---|---|---|---|---|---|---|', *rows, '']
-    lines += [f'[{f}]({link_prefix}/{f})' for f in figures]
+                '| chi | reference | agrees | M < 0 | paper ESS |',
+                '|---|---|---|---|---|---|---|---|---|---|---|', *rows, '']
+    lines += [f'![{f}]({link_prefix}/{f})' if f.endswith('ess.png')
+              else f'- [{f}]({link_prefix}/{f})' for f in figures]
     lines.append('')
   return lines
 
@@ -216,10 +224,13 @@ def _observable_row(name, paths):
            _spread([r['ess'] for r in results], '.1%'),
            _spread([r['imh_acceptance'] for r in results], '.1%')]
   for key in ('abs_magnetization', 'susceptibility'):
-    cells += [_spread([r[key]['value'] for r in rw], '.4f'),
+    cells += [_spread([r[key]['value'] for r in rw], '.4f')
+              + (f' ± {rw[0][key]["error"]:.4f}' if len(rw) == 1 else ''),
               f'{rw[0][key]["reference"]:.4f} ± '
               f'{rw[0][key]["reference_error"]:.4f}']
   cells += [f'{sum(r["agrees"] for r in results)}/{len(results)}',
+            _spread([r['fraction_negative']['reweighted'] for r in results],
+                    '.0%'),
             f'{paper:.1%}' if paper else '—']
   return '| ' + ' | '.join(cells) + ' |'
 
