@@ -152,7 +152,11 @@ def plot_logs(results_dir):
     axes[1].set_ylabel('fraction M < 0')
     for ax in axes:
       ax.set_xlabel('step (pretraining, then training)')
-      ax.legend(fontsize=6)
+      if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6)
+      else:
+        ax.text(0.5, 0.5, 'no bimodal arm', ha='center',
+                transform=ax.transAxes)
     fig.suptitle(str(folder.relative_to(results_dir)), fontsize=9)
     written.append(_common.save_figure(fig, folder, 'ess.png'))
   return written
