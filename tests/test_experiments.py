@@ -182,12 +182,56 @@ def test_phi4_quick_queue_trains_skips_and_reports(tmp_path, capsys):
       'done', 'quick/L4/bimodal-pretrain/seed0']
   assert _phi4(tmp_path) == 0
   assert 'training 0' in capsys.readouterr().out
+  assert (results / 'ess.png').exists()
+  _phi4_evaluates(tmp_path, results, capsys)
   report_path = tmp_path / 'report' / 'RESULTS.md'
   report_path.parent.mkdir()
   (tmp_path / 'report' / 'phi4').symlink_to(tmp_path / 'results')
   report.write_report(tmp_path / 'none', report_path)
   text = report_path.read_text()
   assert '### phi4 `quick/L4` bimodal' in text and '| pretrain | 1 |' in text
+  assert '### phi4 `quick/L4`: observables against HMC' in text
+  assert '| bimodal-pretrain | 1 |' in text
+  assert '(phi4/quick/L4/ess.png)' in text
+  assert ('(phi4/quick/L4/unimodal-cubic_rational/seed0/magnetization.png)'
+          in text)
+
+
+def _phi4_evaluates(tmp_path, results, capsys):
+  """`phi4 --evaluate`: observables.json and magnetization.png per arm
+  against a tiny HMC reference, once; an arm without a reference is skipped.
+  """
+  assert cli.main(['phi4-reference', '--quick', '--no-progress', '--lams',
+                   '3', '--out', str(tmp_path / 'reference')]) == 0
+  capsys.readouterr()
+  assert _phi4(tmp_path, '--evaluate', '--reference',
+               str(tmp_path / 'reference')) == 0
+  out = capsys.readouterr().out
+  assert 'unimodal-cubic_rational/seed0: no reference for L = 4, lam = 5' in out
+  assert not (results / 'unimodal-cubic_rational' / 'seed0' /
+              'observables.json').exists()
+  for arm in ('bimodal-naive', 'bimodal-pretrain'):
+    observables = json.loads((results / arm / 'seed0' / 'observables.json')
+                             .read_text())
+    _assert_finite(observables)
+    assert 0. < observables['imh_acceptance'] <= 1.
+    assert 0. < observables['ess'] <= 1.
+    assert set(observables['reweighted']) >= {'abs_magnetization',
+                                              'susceptibility', 'two_point'}
+    assert (results / arm / 'seed0' / 'magnetization.png').exists()
+  assert 'bimodal-naive/seed0: ESS' in out
+  # The unimodal arm is evaluated once its reference exists; the others are
+  # skipped.
+  assert cli.main(['phi4-reference', '--quick', '--no-progress', '--lams',
+                   '5', '--out', str(tmp_path / 'reference-5')]) == 0
+  (tmp_path / 'reference' / 'L4-lam5').symlink_to(
+      tmp_path / 'reference-5' / 'L4-lam5')
+  capsys.readouterr()
+  assert _phi4(tmp_path, '--evaluate', '--reference',
+               str(tmp_path / 'reference')) == 0
+  out = capsys.readouterr().out
+  assert out.count('evaluated already') == 2
+  assert 'unimodal-cubic_rational/seed0: ESS' in out
 
 
 def test_phi4_arm_resumes_after_an_interruption(tmp_path, monkeypatch):

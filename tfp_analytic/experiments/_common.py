@@ -30,8 +30,13 @@ def fit_options(args):
 
 def write_metrics(out, metrics):
   """Writes `metrics.json` and prints where it went."""
-  path = Path(out) / 'metrics.json'
-  path.write_text(json.dumps(_plain(metrics), indent=2) + '\n')
+  return write_json(Path(out) / 'metrics.json', metrics)
+
+
+def write_json(path, value):
+  """Writes `value` (NumPy values made plain) as JSON to `path`."""
+  path = Path(path)
+  path.write_text(json.dumps(_plain(value), indent=2) + '\n')
   print(f'wrote {path}')
   return path
 

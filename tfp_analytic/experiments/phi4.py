@@ -30,6 +30,7 @@ import numpy as np
 
 from tfp_analytic import train
 from tfp_analytic.experiments import phi4_arms
+from tfp_analytic.experiments import phi4_evaluate
 
 TRANSFORMS = phi4_arms.TRANSFORMS
 BIMODAL_ARMS = phi4_arms.BIMODAL_ARMS
@@ -98,6 +99,19 @@ def add_arguments(parser):
   parser.add_argument('--results', default=None,
                       help='folder of the finished arms\' metrics (default '
                            'results/phi4; quick: OUT/results)')
+  parser.add_argument('--evaluate', action='store_true',
+                      help='compare every finished arm not yet evaluated '
+                           'with the HMC reference (observables.json, '
+                           'magnetization.png), draw the figures, and exit')
+  parser.add_argument('--plots', action='store_true',
+                      help='draw <results>/<L>/ess.png from the arms\' '
+                           'log.csv, and exit')
+  parser.add_argument('--reference', default=None,
+                      help='phi4-reference output folder (default '
+                           f'{phi4_evaluate.DEFAULT_REFERENCE})')
+  parser.add_argument('--evaluation-samples', type=int, default=None,
+                      help='flow samples per evaluated arm (default 16384; '
+                           'quick 1024)')
   parser.add_argument('--list', action='store_true',
                       help='print the queue and the state of each arm')
   parser.add_argument('--time-steps', action='store_true',
@@ -157,6 +171,8 @@ def run(args):
   if args.time_steps:
     return time_steps(configs)
   results = _results_dir(args)
+  if args.evaluate or args.plots:
+    return _evaluate(args, configs, results)
   done = [(results / c['path'] / 'metrics.json').exists() for c in configs]
   if args.list:
     for config, finished in zip(configs, done):
@@ -177,7 +193,20 @@ def run(args):
     print(f'[{k}/{len(todo)}] {config["path"]} done: ESS {row["ess"]:.1%}, '
           f'M < 0: {row["fraction_negative"]:.1%}, steps {row["steps"]}, '
           f'{row["seconds"] / 60:.1f} min', flush=True)
+  phi4_evaluate.plot_logs(results)
   return metrics
+
+
+def _evaluate(args, configs, results):
+  """`--evaluate` (then the figures) or `--plots` alone."""
+  evaluated = {}
+  if args.evaluate:
+    evaluated = phi4_evaluate.evaluate_arms(
+        configs, args.out, results,
+        args.reference or phi4_evaluate.DEFAULT_REFERENCE,
+        args.evaluation_samples or (1024 if args.quick else 16384))
+  phi4_evaluate.plot_logs(results)
+  return evaluated
 
 
 def time_steps(configs, num_steps=20):
@@ -237,7 +266,8 @@ def report_lines(results_dir):
           + f' | {", ".join(str(r["steps"].get("train")) for r in rows)} | '
           + ', '.join(f'{k} {v:.1%}' for k, v in paper.items()) + ' |')
     lines.append('')
-  return lines
+  return lines + phi4_evaluate.observable_lines(
+      results_dir, Path(results_dir).name)
 
 
 def _spread(rows, key):

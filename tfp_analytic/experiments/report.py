@@ -185,7 +185,9 @@ def _phi4_section(phi4_dir):
     return []
   return ['## phi4 arms', '', f'Finished arms of `{phi4_dir}` (`python -m '
           'tfp_analytic.experiments phi4`), one table per folder and regime; '
-          'mean ± standard deviation over seeds.', '', *lines]
+          'mean ± standard deviation over seeds. The observables tables '
+          '(`phi4 --evaluate`) compare each flow with the HMC reference.',
+          '', *lines]
 
 
 def run(args):

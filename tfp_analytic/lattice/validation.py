@@ -17,7 +17,7 @@ __all__ = ['compare_with_reference']
 
 def compare_with_reference(flow, m2, lam, reference, num_samples=16384,
                            seed=None, num_sigma=3., num_bins=50,
-                           batch_size=1024):
+                           batch_size=1024, return_samples=False):
   """Samples a phi^4 flow and compares its observables with a reference.
 
   Draws `num_samples` fields `phi ~ q` with `log w = -S(phi) - log q(phi)`
@@ -40,12 +40,14 @@ def compare_with_reference(flow, m2, lam, reference, num_samples=16384,
     num_sigma: tolerance of the agreement, in combined standard errors.
     num_bins: Python `int`, jackknife bins.
     batch_size: Python `int`, fields drawn per call.
+    return_samples: Python `bool`, also return the samples' `magnetization`
+      and `log_weights` (NumPy arrays, e.g. for a histogram).
 
   Returns:
     `dict` with `ess` (`train.effective_sample_size`'s normalized ESS),
     `imh_acceptance`, `reweighted` and `imh` (each `compare_observables`'
     result), `agrees` (every reweighted observable agrees) and
-    `num_samples`.
+    `num_samples` (and the samples, see `return_samples`).
 
   #### Example
 
@@ -79,8 +81,11 @@ def compare_with_reference(flow, m2, lam, reference, num_samples=16384,
   # `train` imports the flows, which import this package: import on use.
   from tfp_analytic.train import metrics  # pylint: disable=g-import-not-at-top
   ess = metrics.effective_sample_size(log_w, np.zeros_like(log_w))
-  return dict(ess=float(ess), imh_acceptance=float(np.mean(accepted[1:])),
-              reweighted=reweighted,
-              imh=compare_observables(chain, reference, num_sigma),
-              agrees=all(r['agrees'] for r in reweighted.values()),
-              num_samples=num_samples)
+  result = dict(ess=float(ess), imh_acceptance=float(np.mean(accepted[1:])),
+                reweighted=reweighted,
+                imh=compare_observables(chain, reference, num_sigma),
+                agrees=all(r['agrees'] for r in reweighted.values()),
+                num_samples=num_samples)
+  if return_samples:
+    result.update(magnetization=obs['magnetization'], log_weights=log_w)
+  return result
