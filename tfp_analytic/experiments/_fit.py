@@ -26,8 +26,9 @@ class Arm:
     fit_kwargs: keyword arguments of `train.fit_nll` for this flow: its
       learning-rate schedule, and `validation_data` / `validate_every` to
       keep the weights of the best validation NLL.
-    paper: the paper's numbers for this flow (`None` where it has none);
-      `guessed`, a list of metric names among them, marks our estimates.
+    paper: the paper's figures for this flow, `paper.numbers(...)` (`None`
+      where it has none); `guessed`, a list of metric names among them,
+      marks our reconstructions.
   """
   flow: object
   fit_kwargs: dict

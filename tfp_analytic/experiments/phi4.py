@@ -8,8 +8,8 @@ plus an affine map per site (or an affine map / a spline alone).
 
 Two regimes (docs/experiments.md#phi4; lam chosen from our HMC: lam = 5 is
 unimodal with correlation length ~3.6, lam = 3 has two modes at |M| ~ 0.69):
-- unimodal: one arm per transform; metric ESS (paper 20 x 20 in
-  `phi4_arms.PAPER_ESS`);
+- unimodal: one arm per transform; metric ESS (the paper's, at 20 x 20, in
+  `paper.CLAIMS`);
 - bimodal: `naive` training, which tends to collapse onto one sign of the
   magnetization M, and `pretrain`, which first trains the Fourier scaling
   and a `ZeroModeBijector` alone (the couplings stay at their identity
@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from tfp_analytic import train
+from tfp_analytic.experiments import paper
 from tfp_analytic.experiments import phi4_arms
 from tfp_analytic.experiments import phi4_evaluate
 
@@ -241,7 +242,8 @@ def report_lines(results_dir):
 
   One table per lattice size and regime (and queue folder), one row per arm:
   ESS and the fraction of samples with M < 0, mean and spread over seeds,
-  steps trained, and the paper's number where there is one.
+  steps trained, and the paper's figures, which are for a 20 x 20 lattice
+  (shown beside every lattice size, labelled so).
   """
   groups = {}
   for path in sorted(Path(results_dir).glob('**/metrics.json')):
@@ -254,17 +256,18 @@ def report_lines(results_dir):
   for (folder, regime), arms in groups.items():
     lines += [f'### phi4 `{folder}` {regime}', '',
               '| arm | seeds | ESS | M < 0 | pretrained ESS / M < 0 | steps '
-              '| paper |', '|---|---|---|---|---|---|---|']
+              '| paper (20 × 20) |', '|---|---|---|---|---|---|---|']
     for arm, rows in arms.items():
       pre = [r['pretrained'] for r in rows if 'pretrained' in r]
-      paper = rows[0]['paper'] or {}
+      figures = paper.numbers('phi4', f'{regime}-{arm}') or {}
       lines.append(
           f'| {arm} | {len(rows)} | {_spread(rows, "ess")} | '
           f'{_spread(rows, "fraction_negative")} | '
           + (f'{_spread(pre, "ess")} / {_spread(pre, "fraction_negative")}'
              if pre else '—')
           + f' | {", ".join(str(r["steps"].get("train")) for r in rows)} | '
-          + ', '.join(f'{k} {v:.1%}' for k, v in paper.items()) + ' |')
+          + (', '.join(f'{k} {v}' for k, v in figures.items()) or '—')
+          + ' |')
     lines.append('')
   return lines + phi4_evaluate.observable_lines(
       results_dir, Path(results_dir).name)

@@ -22,6 +22,7 @@ import tf_keras
 from tfp_analytic import flows
 from tfp_analytic import lattice
 from tfp_analytic import train
+from tfp_analytic.experiments import paper
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -31,13 +32,6 @@ BIMODAL_ARMS = ('naive', 'pretrain')
 LAM = {'unimodal': 5., 'bimodal': 3.}
 LOG_FIELDS = ('phase', 'step', 'ess', 'reverse_kl', 'fraction_negative',
               'seconds')
-# The paper's 20 x 20 unimodal ESS (later version), and its bimodal arms
-# (§5.5.2): naive ESS ~ 90 % with every sample at M < 0; pretraining keeps
-# exactly half the samples at M < 0 ("similar ESS", no number).
-PAPER_ESS = {'cubic_rational': 0.3966, 'cubic_conjugation': 0.3885,
-             'sinh_conjugation': 0.3851, 'spline': 0.3434, 'affine': 0.3185}
-PAPER_BIMODAL = {'naive': dict(ess=0.9, fraction_negative=1.0),
-                 'pretrain': dict(fraction_negative=0.5)}
 
 
 def arm_config(regime, arm, lattice_size, seed=0, *, max_steps=100_000,
@@ -310,13 +304,10 @@ def _metrics(config, flow, log, final):
                              for p in ('pretrain', 'train') if log.phase(p)),
                  parameters=int(sum(tf.size(v) for v in
                                     flow.trainable_variables)),
-                 paper=None)
+                 paper=paper.numbers(
+                     'phi4', f'{config["regime"]}-{config["arm"]}', config))
   if config['zero_mode']:
     metrics['pretrained'] = {k: trained[0][k] for k in LOG_FIELDS[2:5]}
-  if config['lattice_size'] == 20:
-    metrics['paper'] = (dict(ess=PAPER_ESS[config['arm']])
-                        if config['regime'] == 'unimodal'
-                        else PAPER_BIMODAL[config['arm']])
   return metrics
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from tfp_analytic import lattice
 from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import paper
 from tfp_analytic.experiments import phi4_arms
 from tfp_analytic.experiments import phi4_reference
 
@@ -190,8 +191,9 @@ def observable_lines(results_dir, link_prefix='phi4'):
   ESS and independence-Metropolis acceptance, reweighted <|M|> and
   susceptibility beside the reference (mean ± std over seeds when several),
   whether every reweighted observable agrees (seeds agreeing / seeds), the
-  reweighted fraction of samples with M < 0, and the paper's ESS (L = 20
-  only); then the folder's figures, with `link_prefix` the path of
+  reweighted fraction of samples with M < 0, and the paper's ESS (for a
+  20 x 20 lattice, shown beside every lattice size, labelled so); then the
+  folder's figures, with `link_prefix` the path of
   `results_dir` from the report.
   """
   lines = []
@@ -209,7 +211,7 @@ def observable_lines(results_dir, link_prefix='phi4'):
     lines += [f'### phi4 `{relative}`: observables against HMC', '']
     if rows:
       lines += ['| arm | seeds | ESS | IMH acceptance | <\\|M\\|> | reference '
-                '| chi | reference | agrees | M < 0 | paper ESS |',
+                '| chi | reference | agrees | M < 0 | paper ESS (20 × 20) |',
                 '|---|---|---|---|---|---|---|---|---|---|---|', *rows, '']
     lines += [f'![{f}]({link_prefix}/{f})' if f.endswith('ess.png')
               else f'- [{f}]({link_prefix}/{f})' for f in figures]
@@ -220,10 +222,8 @@ def observable_lines(results_dir, link_prefix='phi4'):
 def _observable_row(name, paths):
   """One table row from an arm's seeds' `observables.json`."""
   results = [json.loads(p.read_text()) for p in paths]
-  config = json.loads((paths[0].parent / 'config.json').read_text())
   rw = [r['reweighted'] for r in results]
-  paper = (phi4_arms.PAPER_ESS.get(config['arm'])
-           if config['lattice_size'] == 20 else None)
+  figures = paper.numbers('phi4', name) or {}
   cells = [name, str(len(results)),
            _spread([r['ess'] for r in results], '.1%'),
            _spread([r['imh_acceptance'] for r in results], '.1%')]
@@ -235,7 +235,7 @@ def _observable_row(name, paths):
   cells += [f'{sum(r["agrees"] for r in results)}/{len(results)}',
             _spread([r['fraction_negative']['reweighted'] for r in results],
                     '.0%'),
-            f'{paper:.1%}' if paper else '—']
+            figures.get('ess', '—')]
   return '| ' + ' | '.join(cells) + ' |'
 
 

@@ -7,6 +7,7 @@ and the sampler's diagnostics; `compare_with_reference` of a trained flow
 reads them back through `load_reference`. The top-level `metrics.json`
 collects every run and `magnetization.png` shows the |M| histograms: lam = 5
 should be unimodal (no dip of the |M| density at 0), lam = 3 bimodal.
+`report_lines` is the report's table of a run.
 """
 
 import json
@@ -129,6 +130,39 @@ def run(args):
   _common.write_metrics(out, results)
   _plot_abs_magnetization(histograms, sizes, args.lams, out)
   return results
+
+
+def report_lines(run_dir):
+  """Markdown: one row per reference run of `run_dir` (for `report`).
+
+  Lattice size and coupling, `<|M|>`, susceptibility and Binder cumulant
+  with their jackknife errors, the HMC acceptance, the integrated
+  autocorrelation time of `|M|`, and the shape of the `|M|` histogram.
+
+  #### Example
+
+  ```python
+  from tfp_analytic.experiments import phi4_reference
+  lines = phi4_reference.report_lines('results/runs/phi4-reference')
+  lines[2]  # L = 8 at λ = 5: '| 8 | 5 | 0.2400 ± 0.00096 | ...'
+  ```
+  """
+  runs = sorted((json.loads(p.read_text())
+                 for p in Path(run_dir).glob('L*-lam*/metrics.json')),
+                key=lambda run: (-run['lam'], run['lattice_size']))
+  lines = ['| L | λ | <\\|M\\|> | χ | Binder U | acceptance '
+           '| τ(\\|M\\|) steps | \\|M\\| histogram |', '|---' * 8 + '|']
+  for run in runs:
+    obs = run['observables']
+    cells = [str(run['lattice_size']), f'{run["lam"]:g}'] + [
+        f'{obs[key]["value"]:.4f} ± {obs[key]["error"]:.2g}'
+        for key in ('abs_magnetization', 'susceptibility', 'binder_cumulant')]
+    cells += [f'{run["acceptance"]:.0%}',
+              f'{run["autocorrelation_time"]["abs_magnetization"]:.1f}',
+              ('two modes' if run['bimodal'] else 'one mode')
+              + f' (dip ratio {run["dip_ratio"]:.2f})']
+    lines.append('| ' + ' | '.join(cells) + ' |')
+  return lines if runs else []
 
 
 def _plot_abs_magnetization(histograms, sizes, lams, out):

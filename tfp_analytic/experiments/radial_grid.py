@@ -21,14 +21,11 @@ from tfp_analytic import flows
 from tfp_analytic.experiments import _common
 from tfp_analytic.experiments import _config
 from tfp_analytic.experiments import _fit
+from tfp_analytic.experiments import paper
 from tfp_analytic.experiments import targets
 
 option = _config.option
 
-# The paper's Figure 11 (§5.4): "at 40 centers with 16-32 copies, all
-# bijection types achieve forward KL below 0.2". Its other cells are a
-# figure without numbers in our text.
-PAPER_FORWARD_KL = {(40, 16): '< 0.2', (40, 32): '< 0.2'}
 FAMILIES = tuple(flows.ANALYTIC_FAMILIES)
 
 
@@ -68,9 +65,9 @@ def _arm(family, centers, copies, config, seed):
   flow = flows.radial_flow(2, num_centers=centers, transform=family,
                            num_members=copies, seed=seed,
                            name=f'radial_{centers}x{copies}')
-  paper = PAPER_FORWARD_KL.get((centers, copies))
   return _fit.Arm(flow, dict(learning_rate=config.learning_rate),
-                  None if paper is None else dict(forward_kl=paper))
+                  paper.numbers('radial-grid',
+                                row_name(family, centers, copies)))
 
 
 def run(args):

@@ -24,19 +24,12 @@ from tfp_analytic import flows
 from tfp_analytic.experiments import _common
 from tfp_analytic.experiments import _config
 from tfp_analytic.experiments import _fit
+from tfp_analytic.experiments import paper
 from tfp_analytic.experiments import targets
 
 tfd = tfp.distributions
 option = _config.option
 
-# The paper's test NLL (its later version, §5.4 figure 12,
-# docs/experiments.md#spiral-radial). Its "radial vs coupling" comparison:
-# best radial -0.79, coupling -0.52 (= forward KL 0.34, its best coupling
-# flow, cubic conjugations x 9, §5.3 figure 9).
-PAPER_NLL = {0: -0.09, 1: -0.61, 2: -0.69, 3: -0.74}
-PAPER_PARAMETERS = {0: 49, 1: 139, 2: 229, 3: 319}  # 9 sinh members
-PAPER_BEST_RADIAL_NLL = -0.79
-PAPER_COUPLING_NLL = -0.52
 BEST_RADIAL = 'radial (best M)'
 
 
@@ -83,7 +76,7 @@ def _arms(config, seed):
   arms = {f'M={m}': _fit.Arm(
       fourier_radial_flow(m, config.members, seed=seed),
       dict(learning_rate=config.learning_rate),
-      _paper(PAPER_NLL.get(m), PAPER_PARAMETERS.get(m)))
+      paper.numbers('spiral-radial', f'M={m}'))
           for m in config.modes}
   if config.coupling:
     rate = config.coupling_learning_rate
@@ -95,20 +88,8 @@ def _arms(config, seed):
                             residual=True),
         dict(learning_rate=rate, warmup_steps=100,
              final_learning_rate=rate / 10.),
-        _paper(PAPER_COUPLING_NLL))
+        paper.numbers('spiral-radial', 'coupling'))
   return arms
-
-
-def _paper(nll, parameters=None):
-  """The paper's numbers; the forward KL is ours, from its NLL and our
-  entropy (marked guessed)."""
-  if nll is None:
-    return None
-  paper = dict(test_nll=nll, forward_kl=nll - targets.SPIRAL_ENTROPY,
-               guessed=['forward_kl'])
-  if parameters is not None:
-    paper['parameters'] = parameters
-  return paper
 
 
 def run(args):
@@ -134,7 +115,7 @@ def best_radial_row(results, modes):
   row = results[f'M={best}']
   return dict(modes=best, test_nll=row['test_nll'],
               forward_kl=row['forward_kl'],
-              paper=_paper(PAPER_BEST_RADIAL_NLL))
+              paper=paper.numbers('spiral-radial', BEST_RADIAL))
 
 
 def _plot_circles(radial_flows, out):
