@@ -33,7 +33,8 @@ EXPERIMENTS = {
                 'scikit-learn data), MAF and coupling flows'),
 }
 REPORT_HELP = ('collect runs/<name>/metrics.json (and runs/<name>/seed<k>/) '
-               'into results/RESULTS.md, seeds as mean ± std')
+               'and the phi4 arms into results/RESULTS.md: a verdict per '
+               'claim of the paper, then each run, seeds as mean ± std')
 
 
 def _add_common_arguments(command, name, module):
@@ -68,8 +69,10 @@ def _add_seed_arguments(command):
 def _parser():
   parser = argparse.ArgumentParser(
       prog='python -m tfp_analytic.experiments',
-      description='Reproduce the experiments of "Analytic Bijections for '
-                  'Smooth and Interpretable Normalizing Flows".')
+      description='Run our versions of the experiments of "Analytic '
+                  'Bijections for Smooth and Interpretable Normalizing '
+                  'Flows"; results/RESULTS.md says, claim by claim, whether '
+                  'our numbers meet the paper\'s.')
   sub = parser.add_subparsers(dest='experiment', required=True,
                               metavar='EXPERIMENT')
   for name, (module_name, help_text) in EXPERIMENTS.items():
