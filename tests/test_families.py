@@ -12,6 +12,7 @@ import tensorflow_probability as tfp
 
 from tests import registry
 from tfp_analytic import bijectors as tfab
+from tfp_analytic.bijectors import parametrization
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -72,6 +73,29 @@ def test_raw_params_land_in_the_valid_range(case):
       0., 30., [1000, case.family.num_raw_params]), tf.float32)
   bijector = case.family.from_raw(raw, validate_args=True)
   assert np.all(np.isfinite(bijector.forward(tf.zeros([1000]))))
+
+
+@dtypes
+def test_interval_from_raw_keeps_relative_accuracy(dtype):
+  # sigmoid(q + c) - sigmoid(c), the offset from the value at raw 0, to a
+  # few eps relative from tiny raws to the largest float, exactly 0 at 0.
+  mpmath = pytest.importorskip('mpmath')
+  mpmath.mp.dps = 60
+  low, high = -1. + 1e-3, 8. - 1e-3
+  q = np.concatenate([-np.logspace(-30., 3., 200), [0.],
+                      np.logspace(-30., 3., 200),
+                      [-np.finfo(dtype.as_numpy_dtype).max,
+                       np.finfo(dtype.as_numpy_dtype).max]])
+  q = q.astype(dtype.as_numpy_dtype)
+  value = parametrization.interval_from_raw(tf.constant(q), low, high, 0.)
+  a = -mpmath.mpf(low) / (mpmath.mpf(high) - mpmath.mpf(low))
+  c = mpmath.log(a / (1 - a))
+  expected = np.array([float((mpmath.mpf(high) - mpmath.mpf(low)) * (
+      1 / (1 + mpmath.exp(-(mpmath.mpf(float(v)) + c))) - a)) for v in q])
+  expected[200] = 0.  # Not 1e-61 from the finite precision of `c`.
+  np.testing.assert_allclose(
+      value, expected, rtol=4. * np.finfo(dtype.as_numpy_dtype).eps, atol=0.)
+  assert value.numpy()[200] == 0.
 
 
 @families

@@ -21,11 +21,12 @@ __all__ = [
 def interval_from_raw(q, low, high, at_zero):
   """`low + (high - low) * sigmoid(q + c)`, `c` such that raw 0 gives `at_zero`.
 
-  The value is computed as `at_zero + (high - low) * delta` with
-  `delta = sigmoid(q + c) - sigmoid(c)` in a form that is exactly 0 at
-  `q = 0` (so raw 0 is exactly `at_zero`, in every dtype) and never forms
-  `inf * 0`: for `q > 0`, `delta = -expm1(-q) sigmoid(-c) sigmoid(q + c)`;
-  for `q <= 0`, `delta = expm1(q) sigmoid(c) sigmoid(-q - c)`.
+  With `a = sigmoid(c)`, the fraction of the interval below `at_zero`,
+  `sigmoid(q + c) - a = a (1 - a) E / (1 + a E)` where `E = expm1(q)`. The
+  value is `at_zero + (high - low)` times that: exactly `at_zero` at
+  `q = 0` (in every dtype), to relative accuracy near it, and one
+  `expm1` and one division per element. `q` is capped at 80, where the
+  fraction is 1 to below `eps`, so that `E` stays finite.
 
   Args:
     q: raw float `Tensor`.
@@ -43,19 +44,9 @@ def interval_from_raw(q, low, high, at_zero):
   parametrization.interval_from_raw(0., -1., 8., 0.)  # ==> 0.
   ```
   """
-  q = tf.convert_to_tensor(q)
-  frac = (at_zero - low) / (high - low)
-  offset = math.log(frac) - math.log1p(-frac)
-  zero = tf.zeros_like(q)
-  positive = q > 0.
-  # Each branch sees a clamped copy of `q`, so the other branch's gradient is
-  # 0 rather than `inf * 0`.
-  q_pos = tf.where(positive, q, zero)
-  q_neg = tf.where(positive, zero, q)
-  delta = ((1. - frac) * -tf.math.expm1(-q_pos)
-           * tf.math.sigmoid(q_pos + offset)
-           + frac * tf.math.expm1(q_neg) * tf.math.sigmoid(-q_neg - offset))
-  return at_zero + (high - low) * delta
+  a = (at_zero - low) / (high - low)
+  scaled = a * tf.math.expm1(tf.minimum(tf.convert_to_tensor(q), 80.))
+  return at_zero + ((high - low) * (1. - a)) * (scaled / (1. + scaled))
 
 
 def positive_from_raw(q, at_zero, floor=0.):
