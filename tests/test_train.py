@@ -94,16 +94,28 @@ def test_checkpoints_resume_and_restore_exactly(tmp_path):
 
   flow = build()
   directory = str(tmp_path / 'run')
-  history = train.fit_nll(flow, data, num_steps=12, batch_size=128,
-                          checkpoint_dir=directory, checkpoint_every=5,
-                          jit_compile=False, progress=False)
-  assert len(history['loss']) == 12
+  first = train.fit_nll(flow, data, num_steps=12, batch_size=128,
+                        checkpoint_dir=directory, checkpoint_every=5,
+                        jit_compile=False, progress=False)
+  assert len(first['loss']) == 12
   assert tf.train.latest_checkpoint(directory).endswith('ckpt-12')
-  # A second call resumes at step 12 and runs up to num_steps in all.
+  # A second call resumes at step 12 and runs up to num_steps in all; it
+  # returns the losses of the whole run.
   history = train.fit_nll(flow, data, num_steps=15, batch_size=128,
                           checkpoint_dir=directory, jit_compile=False,
                           progress=False)
-  assert len(history['loss']) == 3
+  assert len(history['loss']) == 15
+  np.testing.assert_array_equal(history['loss'][:12], first['loss'])
+  # A checkpoint saved without its history resumes with the new steps only.
+  (tmp_path / 'run' / 'history.npz').unlink()
+  history = train.fit_nll(flow, data, num_steps=17, batch_size=128,
+                          checkpoint_dir=directory, jit_compile=False,
+                          progress=False)
+  assert len(history['loss']) == 2
+  history = train.fit_nll(flow, data, num_steps=18, batch_size=128,
+                          checkpoint_dir=directory, jit_compile=False,
+                          progress=False)
+  assert len(history['loss']) == 3  # Steps 16..18.
   restored = build()
   tf.train.Checkpoint(flow=restored).restore(
       tf.train.latest_checkpoint(directory)).expect_partial()
@@ -127,8 +139,10 @@ def test_reverse_kl_on_step_hook_stops_and_resumes(tmp_path):
   assert seen == list(range(1, 8)) and len(history['loss']) == 7
   # Stopping writes the checkpoint; a later call resumes after it.
   assert tf.train.latest_checkpoint(directory).endswith('ckpt-7')
+  first = history['loss']
   history = fit(10, seen.append)
-  assert seen[7:] == [8, 9, 10] and len(history['loss']) == 3
+  assert seen[7:] == [8, 9, 10] and len(history['loss']) == 10
+  np.testing.assert_array_equal(history['loss'][:7], first)
 
 
 def test_keras_fit_with_callbacks(tmp_path):

@@ -75,6 +75,8 @@ def plot_training_curves(histories, out, ylabel='loss'):
   fig, ax = plt.subplots(figsize=(6, 4))
   for label, loss in histories.items():
     loss = np.asarray(loss)
+    if not loss.size:
+      continue  # Resumed from a checkpoint that kept no history.
     window = max(1, len(loss) // 50)
     smooth = np.convolve(loss, np.ones(window) / window, mode='valid')
     ax.plot(np.arange(len(smooth)) + window - 1, smooth, label=label)

@@ -1,7 +1,9 @@
 """The loop around the compiled step: checkpoints, progress, bad steps."""
 
 import warnings
+from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 __all__ = ['Run']
@@ -13,7 +15,10 @@ class Run:
   Args:
     checkpoint: a `tf.train.Checkpoint` of the flow and the optimizer; the
       step counter joins it.
-    directory: checkpoint directory or `None`.
+    directory: checkpoint directory or `None`. The loss (and summaries) of
+      every step so far is saved there with each checkpoint, as
+      `history.npz`, so that a resumed run returns the history of the whole
+      run.
     every: Python `int`, steps between checkpoints.
     max_bad_steps: Python `int`, non-finite steps in a row that stop the run.
     description: Python `str`, for the progress bar and the messages.
@@ -23,11 +28,14 @@ class Run:
                description):
     self._step_count = tf.Variable(0, dtype=tf.int64, trainable=False)
     checkpoint.step = self._step_count
-    self._manager = None
+    self._manager, self._past, self._past_first = None, [], 1
     if directory is not None:
       self._manager = tf.train.CheckpointManager(checkpoint, directory,
                                                  max_to_keep=3)
       _restore(checkpoint, self._manager.latest_checkpoint)
+      self._history_path = Path(directory) / 'history.npz'
+      self._past_first, self._past = _load_history(
+          self._history_path, int(self._step_count.numpy()))
     self._every, self._max_bad = every, max_bad_steps
     self._description = description
     self.skipped, self._streak = [], 0
@@ -39,7 +47,9 @@ class Run:
     there (the checkpoint is written as at the end).
     """
     first = saved = int(self._step_count.numpy())
-    inputs, history = make_inputs(first), []
+    inputs, history = make_inputs(first), list(self._past)
+    # The step of history[0]: 1, unless an earlier run saved no history.
+    self._first = self._past_first if history else first + 1
     bar = _progress_bar(progress, num_steps, first, self._description)
     refresh = max(1, (num_steps - first) // 100)
     try:
@@ -52,7 +62,7 @@ class Run:
         # No checkpoint in a run of bad steps: it would only repeat the last.
         if (self._manager is not None and k % self._every == 0
             and not self._streak):
-          self._manager.save(checkpoint_number=k)
+          self._save(k, history)
           saved = k
         if bar is not None and ((k - first) % refresh == 0 or k == num_steps
                                 or stop):
@@ -65,13 +75,25 @@ class Run:
         bar.close()
       last = int(self._step_count.numpy())
       if self._manager is not None and last > saved:
-        self._manager.save(checkpoint_number=last)
+        self._save(last, history)
     if self.skipped:
       warnings.warn(f'{self._description}: skipped {len(self.skipped)} of '
                     f'{num_steps - first} steps whose loss or gradients were '
                     f'not finite (steps {_steps_str(self.skipped)})',
                     RuntimeWarning, stacklevel=4)
     return history
+
+  def _save(self, k, history):
+    """The checkpoint of step `k`, and the history up to step `k`."""
+    self._manager.save(checkpoint_number=k)
+    history[:] = [(float(loss), {key: float(value)
+                                 for key, value in summaries.items()})
+                  for loss, summaries in history]
+    kept = history[:k - self._first + 1]
+    np.savez(self._history_path, first_step=self._first,
+             loss=[loss for loss, _ in kept],
+             **{key: [summaries[key] for _, summaries in kept]
+                for key in (kept[0][1] if kept else {})})
 
   def _account(self, k, finite):
     """Counts a skipped step; stops after `max_bad_steps` in a row."""
@@ -89,6 +111,23 @@ class Run:
           f'The flow keeps the weights of step {k - self._streak}, the last '
           f'finite one. Check the data for NaN or inf, lower the learning '
           f'rate or set `clip_norm`.')
+
+
+def _load_history(path, num_steps):
+  """`(first_step, [(loss, summaries)])` up to step `num_steps`, as saved.
+
+  A run checkpointed before histories were saved resumes with none.
+  """
+  if not path.exists():
+    return 1, []
+  with np.load(path) as saved:
+    first = int(saved['first_step'])
+    arrays = {key: saved[key][:num_steps - first + 1]
+              for key in saved.files if key != 'first_step'}
+  loss = arrays.pop('loss')
+  return first, [(float(value), {key: float(column[i])
+                                 for key, column in arrays.items()})
+                 for i, value in enumerate(loss)]
 
 
 def _steps_str(steps, most=10):

@@ -43,7 +43,8 @@ _FIT_ARGS_DOC = """
       interrupted), and a later call resumes from the latest checkpoint, up to
       `num_steps` steps in all, with the batches an uninterrupted run with
       the same `seed` would have drawn (on CPU it ends at the same weights,
-      bit for bit).
+      bit for bit). The losses so far are saved with each checkpoint, so a
+      resumed call returns the history of the whole run.
     checkpoint_every: Python `int`.
     progress: Python `bool`, show a `tqdm` progress bar with the number of
       skipped steps (only where stderr is a terminal, or in a notebook: in
