@@ -3,6 +3,7 @@
     python -m benchmarks.training            # full: 2-D, 12 layers, batch 256
     python -m benchmarks.training --quick    # tiny: checks the code runs (CI)
     python -m benchmarks.training --guard    # the finite-step guard's cost only
+    python -m benchmarks.training --interleave 7   # one process, 7 rounds
 
 One XLA-compiled Adam step on `-mean(log_prob(x))`. Coupling flows (12
 layers, 2×128 MLP conditioner) with each analytic transform (N = 4 members)
@@ -12,6 +13,11 @@ centers. In full mode every flow runs in a fresh process, so the peak memory
 
 The guard rows time the step that `train.fit_nll` compiles, with and without
 the check that skips non-finite steps, alternating the two in one process.
+
+With `--interleave R` every flow is compiled in one process and timed in R
+rounds that alternate the flows, so that a change in the machine's load
+affects every flow alike; the tables take the median over rounds (peak
+memory is then not measured: it needs a process per flow).
 """
 
 import argparse
@@ -160,6 +166,32 @@ def guard_table(results):
   return '\n'.join(lines)
 
 
+def measure_interleaved(names, quick, batch_size, repeats, rounds):
+  """Steps/s (median over alternating rounds) and compile time per flow."""
+  x = tf.constant(np.random.default_rng(0).normal(0., 0.3, (batch_size, 2)),
+                  tf.float32)
+  steps, results = {}, {}
+  for name in names:
+    flow = build(name, quick)
+    steps[name] = train_step(flow)
+    start = time.perf_counter()
+    steps[name](x).numpy()  # Trace and compile.
+    results[name] = dict(
+        compile_seconds=time.perf_counter() - start,
+        parameters=int(sum(np.prod(v.shape)
+                           for v in flow.trainable_variables)),
+        peak_rss_growth_mib=None)
+  seconds = {name: [] for name in names}
+  for _ in range(rounds):
+    for name in names:
+      seconds[name].append(
+          _timing.median_seconds(steps[name], x, repeats=repeats))
+  for name in names:
+    results[name]['steps_per_second'] = 1. / float(np.median(seconds[name]))
+    results[name]['round_seconds'] = seconds[name]
+  return results
+
+
 def _in_subprocess(name, batch_size, repeats):
   out = subprocess.run(
       [sys.executable, '-m', 'benchmarks.training', '--one', name,
@@ -182,7 +214,8 @@ def table(results):
         f'{affine["steps_per_second"] / r["steps_per_second"]:.2f}× | '
         f'{r["compile_seconds"]:.1f} | '
         f'{r["compile_seconds"] / spline["compile_seconds"]:.2f}× | '
-        f'{r["peak_rss_growth_mib"]:.0f} |')
+        + ('—' if r['peak_rss_growth_mib'] is None
+           else f'{r["peak_rss_growth_mib"]:.0f}') + ' |')
   return '\n'.join(lines)
 
 
@@ -194,6 +227,8 @@ def targets_table(results):
   lines = ['| flow | steps/s vs spline (>= 1.2×) | step time vs affine '
            '(<= 1.3×) | compile vs spline (<= 2×) |', '|---|---|---|---|']
   for name in ('cubic_rational', 'sinh_conjugation', 'cubic_conjugation'):
+    if name not in results:
+      continue
     r = results[name]
     ratios = (r['steps_per_second'] / spline['steps_per_second'],
               affine['steps_per_second'] / r['steps_per_second'],
@@ -205,6 +240,20 @@ def targets_table(results):
   return '\n'.join(lines)
 
 
+def _flow_results(args):
+  """Steps/s, compile time and memory of `args.flows`, as `args` asks."""
+  if args.interleave:
+    return measure_interleaved(
+        args.flows, args.quick, 64 if args.quick else args.batch_size,
+        2 if args.quick else args.repeats, args.interleave)
+  if args.guard:
+    return {}
+  if args.quick:
+    return {name: measure_one(name, True, 64, 2) for name in args.flows}
+  return {name: _in_subprocess(name, args.batch_size, args.repeats)
+          for name in args.flows}
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(prog='python -m benchmarks.training',
                                    description=__doc__.splitlines()[0])
@@ -214,6 +263,11 @@ def main(argv=None):
   parser.add_argument('--repeats', type=int, default=20)
   parser.add_argument('--guard', action='store_true',
                       help='measure only the cost of the finite-step guard')
+  parser.add_argument('--interleave', type=int, metavar='ROUNDS',
+                      default=None, help='time every flow in one process, '
+                      'alternating them over ROUNDS rounds')
+  parser.add_argument('--flows', nargs='+', choices=list(CONFIGS),
+                      default=list(CONFIGS), help='flows to measure')
   parser.add_argument('--one', choices=sorted(CONFIGS),
                       help='measure one flow and print JSON (used internally)')
   parser.add_argument('--out', default=None,
@@ -225,20 +279,18 @@ def main(argv=None):
     print(json.dumps(measure_one(args.one, False, args.batch_size,
                                  args.repeats)))
     return None
-  results = {}
-  if args.quick and not args.guard:
-    results = {name: measure_one(name, True, 64, 2) for name in CONFIGS}
-  elif not args.guard:
-    results = {name: _in_subprocess(name, args.batch_size, args.repeats)
-               for name in CONFIGS}
-  guard = {name: guard_cost(name, args.quick, 64 if args.quick else
-                            args.batch_size, 2 if args.quick else args.repeats,
-                            rounds=1 if args.quick else 5)
-           for name in (GUARD_FLOWS[:1] if args.quick else GUARD_FLOWS)}
-  if results:
+  results = _flow_results(args)
+  guard = {} if args.interleave and not args.guard else {
+      name: guard_cost(name, args.quick,
+                       64 if args.quick else args.batch_size,
+                       2 if args.quick else args.repeats,
+                       rounds=1 if args.quick else 5)
+      for name in (GUARD_FLOWS[:1] if args.quick else GUARD_FLOWS)}
+  if {'affine', 'spline8'} <= set(results):
     print(table(results))
     print(targets_table(results))
-  print(guard_table(guard))
+  if guard:
+    print(guard_table(guard))
   out = args.out or ('benchmarks/results/training_guard.json' if args.guard
                      else 'benchmarks/results/training.json')
   _timing.write_json(out, dict(machine=_timing.machine(),

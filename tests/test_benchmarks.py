@@ -36,6 +36,16 @@ def test_training_quick(tmp_path):
   assert guard['affine']['unguarded_seconds'] > 0.
 
 
+def test_training_interleaved_rounds(tmp_path):
+  out = tmp_path / 'training.json'
+  training.main(['--quick', '--interleave', '2', '--out', str(out)])
+  results = json.loads(out.read_text())['results']
+  assert set(results) == set(training.CONFIGS)
+  for r in results.values():
+    assert len(r['round_seconds']) == 2 and r['compile_seconds'] > 0.
+    assert r['peak_rss_growth_mib'] is None
+
+
 def test_elementwise_bijx_flag():
   parser = elementwise.argument_parser()
   args = parser.parse_args(['--bijx-python', '/tmp/jaxenv/bin/python'])

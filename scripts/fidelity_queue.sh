@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The paper-fidelity runs (docs/experiments.md), one after another, each
+# resumable from its checkpoints under runs/: rerun to continue. The order
+# puts the claims never tested and the runs the report marks stale first.
+# Progress goes to runs/fidelity.log; a finished run directory is copied
+# into results/runs/ as written (without its checkpoints) and committed.
+source "$(dirname "$0")/_venv.sh" experiments
+mkdir -p runs
+run() {
+  echo "== $(date -u '+%F %T') $*" >> runs/fidelity.log
+  nice -n 10 python -m tfp_analytic.experiments "$@" --no-progress \
+    >> runs/fidelity.log 2>&1
+}
+run 1d --members 1 4 16 64 256 --family cubic_conjugation --amplitude 0.5 \
+  --seeds 3 --out runs/1d-N256-cubic_conjugation
+run 1d --family sinh_conjugation --amplitude 0.5 --seeds 3 \
+  --out runs/1d-a0.5-sinh_conjugation
+run spiral-radial --coupling --seeds 3 --out runs/spiral-radial
+run spiral-coupling --members 1 3 9 --seeds 3 --out runs/spiral-coupling
+run lr-stability --seeds 3 --out runs/lr-stability
+run ring-mixture --seeds 3 --out runs/ring-mixture
+run radial-grid --centers 10 40 --copies 8 16 32 --seeds 3 \
+  --out runs/radial-grid-reduced
