@@ -8,8 +8,9 @@ source "$(dirname "$0")/_venv.sh" experiments
 mkdir -p runs
 run() {
   echo "== $(date -u '+%F %T') $*" >> runs/fidelity.log
+  # A failed run is logged and the queue goes on with the next one.
   nice -n 10 python -m tfp_analytic.experiments "$@" --no-progress \
-    >> runs/fidelity.log 2>&1
+    >> runs/fidelity.log 2>&1 || echo "== FAILED (exit $?): $*" >> runs/fidelity.log
 }
 run 1d --members 1 4 16 64 256 --family cubic_conjugation --amplitude 0.5 \
   --seeds 3 --out runs/1d-N256-cubic_conjugation
