@@ -18,7 +18,7 @@ unimodal with correlation length ~3.6, lam = 3 has two modes at |M| ~ 0.69):
 
 The command runs a queue of arms (`phi4_arms.train_arm`), one after the
 other, each resumable and skipped once finished: `--queue cpu` (sized for a
-CPU, stopping at an ESS plateau) or `--queue paper` (the paper's 100,000
+CPU, stopping at a plateau) or `--queue paper` (the paper's 100,000
 steps per arm at L = 20).
 """
 
@@ -37,7 +37,7 @@ TRANSFORMS = phi4_arms.TRANSFORMS
 BIMODAL_ARMS = phi4_arms.BIMODAL_ARMS
 # Until the ESS logged every 1,000 steps gains no more than 1 point over
 # 5 logs, after at least `min_steps`.
-PLATEAU = dict(plateau_logs=5, plateau_gain=0.01)
+PLATEAU = dict(plateau_logs=5, plateau_gain=0.01, plateau_kl_gain=0.05)
 # Quick mode: every arm shrunk to seconds, one seed, few arms.
 QUICK = dict(members=2, layers=2, hidden_channels=(8,), learning_rate=1e-2,
              log_every=10, eval_samples=4096, max_steps=30, min_steps=0,
@@ -60,9 +60,9 @@ def cpu_queue():
 
   L = 8 (every transform, seed 0), the bimodal arms at L = 8, seeds 1 and 2
   at L = 8, L = 12 likewise, then L = 20 (10,000 steps per arm) and its
-  bimodal arms. At L = 8 and 12 an arm stops at an ESS plateau (`PLATEAU`), after
-  5,000 and at most 20,000 steps. Returns `(regime, arm, L, seed, budget)`
-  tuples.
+  bimodal arms. At L = 8 and 12 an arm stops at a plateau of both ESS and
+  reverse KL (`PLATEAU`), after 5,000 and at most 20,000 steps. Returns
+  `(regime, arm, L, seed, budget)` tuples.
   """
   small = dict(max_steps=20_000, min_steps=5_000, **PLATEAU)
   large = dict(max_steps=10_000, min_steps=10_000)

@@ -36,7 +36,7 @@ LOG_FIELDS = ('phase', 'step', 'ess', 'reverse_kl', 'fraction_negative',
 
 def arm_config(regime, arm, lattice_size, seed=0, *, max_steps=100_000,
                min_steps=0, plateau_logs=None, plateau_gain=0.01,
-               pretrain_steps=None, log_every=1000, eval_samples=4096,
+               plateau_kl_gain=0.05, pretrain_steps=None, log_every=1000, eval_samples=4096,
                members=8, layers=12, hidden_channels=(16, 16), batch_size=64,
                learning_rate=1e-4, bimodal_transform='cubic_conjugation',
                m2=-4., jit_compile=True, prefix=''):
@@ -51,8 +51,12 @@ def arm_config(regime, arm, lattice_size, seed=0, *, max_steps=100_000,
     min_steps: Python `int`, steps before the plateau rule may stop a phase.
     plateau_logs: Python `int` or `None` (no plateau rule): stop when the
       best ESS of the last `plateau_logs` logs beats the best before them by
-      no more than `plateau_gain`.
+      no more than `plateau_gain`, and the least reverse KL of those logs
+      beats the least before them by no more than `plateau_kl_gain` nats.
     plateau_gain: Python `float`.
+    plateau_kl_gain: Python `float`. The ESS alone is too noisy a signal: a
+      slow arm can log its best ESS early and stop while its reverse KL is
+      still falling by nats.
     pretrain_steps: steps cap of the zero-mode pretraining (default
       `max_steps`).
     log_every: Python `int`, steps between evaluations (and checkpoints).
@@ -93,7 +97,7 @@ def arm_config(regime, arm, lattice_size, seed=0, *, max_steps=100_000,
       learning_rate=learning_rate, max_steps=max_steps, min_steps=min_steps,
       pretrain_steps=(pretrain_steps or max_steps) if arm == 'pretrain'
       else 0, plateau_logs=plateau_logs, plateau_gain=plateau_gain,
-      log_every=log_every, eval_samples=eval_samples, jit_compile=jit_compile)
+      plateau_kl_gain=plateau_kl_gain, log_every=log_every, eval_samples=eval_samples, jit_compile=jit_compile)
 
 
 def build_flow(config):
@@ -155,20 +159,22 @@ def evaluator(distribution, target, num_samples, jit_compile=True):
   return evaluate
 
 
-def plateaued(ess, logs, gain):
-  """True when the best of the last `logs` ESS values beats the best before
-  them by no more than `gain` (needs more than `logs` values).
+def plateaued(values, logs, gain):
+  """True when the best (largest) of the last `logs` values beats the best
+  before them by no more than `gain` (needs more than `logs` values). Pass
+  negated losses to ask the same of a loss.
 
   #### Example
 
   ```python
   from tfp_analytic.experiments import phi4_arms
   phi4_arms.plateaued([.1, .3, .305, .3, .29, .31, .3], 5, 0.01)  # ==> True
+  phi4_arms.plateaued([-9., -6., -5., -4., -3., -2.], 5, 0.05)  # ==> False
   ```
   """
-  if logs is None or len(ess) <= logs:
+  if logs is None or len(values) <= logs:
     return False
-  return max(ess[-logs:]) <= max(ess[:-logs]) + gain
+  return max(values[-logs:]) <= max(values[:-logs]) + gain
 
 
 class _Log:
@@ -230,9 +236,12 @@ def _train_phase(config, index, phase, log, run_dir, progress):
 
   def stop():
     rows = log.phase(name)
-    return rows[-1]['step'] >= config['min_steps'] and plateaued(
-        [r['ess'] for r in rows], config['plateau_logs'],
-        config['plateau_gain'])
+    logs = config['plateau_logs']
+    return (rows[-1]['step'] >= config['min_steps']
+            and plateaued([r['ess'] for r in rows], logs,
+                          config['plateau_gain'])
+            and plateaued([-r['reverse_kl'] for r in rows], logs,
+                          config['plateau_kl_gain']))
 
   def on_step(k):
     if k % config['log_every'] and k != cap:
