@@ -90,9 +90,11 @@ class FourierScaling(VariableBijector):
     return tf.gather(self.log_scales, self._orbit_index)
 
   def _scale_modes(self, phi, sign):
-    complex_dtype = tf.complex64 if phi.dtype == tf.float32 else tf.complex128
-    factor = tf.cast(tf.exp(sign * self.log_scale_grid()), complex_dtype)
-    modes = tf.signal.fft2d(tf.cast(phi, complex_dtype))
+    # tf.complex rather than tf.cast: the gradient of a real-to-complex cast
+    # casts back and warns that it drops the imaginary part.
+    factor = tf.exp(sign * self.log_scale_grid())
+    factor = tf.complex(factor, tf.zeros_like(factor))
+    modes = tf.signal.fft2d(tf.complex(phi, tf.zeros_like(phi)))
     # The scaled modes keep the Hermitian symmetry, so the imaginary part is
     # rounding error only.
     return tf.math.real(tf.signal.ifft2d(factor * modes))
