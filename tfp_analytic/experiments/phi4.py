@@ -103,7 +103,8 @@ def add_arguments(parser):
   parser.add_argument('--evaluate', action='store_true',
                       help='compare every finished arm not yet evaluated '
                            'with the HMC reference (observables.json, '
-                           'magnetization.png), draw the figures, and exit')
+                           'magnetization.png), draw the figures, and exit '
+                           '(the queue evaluates each arm as it finishes)')
   parser.add_argument('--plots', action='store_true',
                       help='draw <results>/<L>/ess.png from the arms\' '
                            'log.csv, and exit')
@@ -194,20 +195,24 @@ def run(args):
     print(f'[{k}/{len(todo)}] {config["path"]} done: ESS {row["ess"]:.1%}, '
           f'M < 0: {row["fraction_negative"]:.1%}, steps {row["steps"]}, '
           f'{row["seconds"] / 60:.1f} min', flush=True)
+    # At once, while the weights are on this machine.
+    _evaluate_arms(args, [config], results)
   phi4_evaluate.plot_logs(results)
   return metrics
 
 
 def _evaluate(args, configs, results):
   """`--evaluate` (then the figures) or `--plots` alone."""
-  evaluated = {}
-  if args.evaluate:
-    evaluated = phi4_evaluate.evaluate_arms(
-        configs, args.out, results,
-        args.reference or phi4_evaluate.DEFAULT_REFERENCE,
-        args.evaluation_samples or (1024 if args.quick else 16384))
+  evaluated = _evaluate_arms(args, configs, results) if args.evaluate else {}
   phi4_evaluate.plot_logs(results)
   return evaluated
+
+
+def _evaluate_arms(args, configs, results):
+  return phi4_evaluate.evaluate_arms(
+      configs, args.out, results,
+      args.reference or phi4_evaluate.DEFAULT_REFERENCE,
+      args.evaluation_samples or (1024 if args.quick else 16384))
 
 
 def time_steps(configs, num_steps=20):
