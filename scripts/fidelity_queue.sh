@@ -22,3 +22,21 @@ run lr-stability --seeds 3 --out runs/lr-stability
 run ring-mixture --seeds 3 --out runs/ring-mixture
 run radial-grid --centers 10 40 --copies 8 16 32 --seeds 3 \
   --out runs/radial-grid-reduced
+# The shortfalls (docs/experiments.md): every run of these searches is
+# reported, the defaults' runs above included.
+run spiral-coupling --mlp --transforms cubic_conjugation spline affine \
+  --seeds 3 --out runs/spiral-coupling-mlp
+for lr in 3e-4 1e-3; do
+  run ring-mixture --models coupling --coupling-learning-rate "$lr" \
+    --seeds 3 --out "runs/ring-mixture-coupling-lr$lr"
+done
+for lr in 3e-3 3e-2; do
+  run ring-mixture --models radial angular --learning-rate "$lr" --seeds 3 \
+    --out "runs/ring-mixture-radial-lr$lr"
+done
+run spiral-radial --modes 2 3 --steps 20000 --seeds 3 \
+  --out runs/spiral-radial-M23-20k
+for lr in 3e-3 3e-2; do
+  run spiral-radial --modes 2 3 --learning-rate "$lr" --seeds 3 \
+    --out "runs/spiral-radial-M23-lr$lr"
+done
