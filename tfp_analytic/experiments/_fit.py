@@ -4,7 +4,8 @@ spiral-coupling, spiral-radial, ring-mixture and tabular each build a few
 flows (`Arm`s) and hand them to `fit_and_evaluate`: held-out NLL before and
 after `train.fit_nll`, the parameter count, the forward KL where the
 target's entropy is known, and the paper's numbers beside them; then
-`metrics.json` and the training curves.
+`metrics.json` and the training curves. conditional runs `fit_arm` on the
+arms of each of its tasks.
 """
 
 import dataclasses
