@@ -10,6 +10,7 @@ import pytest
 from tfp_analytic.experiments import __main__ as cli
 from tfp_analytic.experiments import _common
 from tfp_analytic.experiments import _config
+from tfp_analytic.experiments import conditional
 from tfp_analytic.experiments import phi4
 from tfp_analytic.experiments import phi4_arms
 from tfp_analytic.experiments import phi4_reference
@@ -55,7 +56,7 @@ def test_help_lists_every_experiment(capsys):
   text = capsys.readouterr().out
   for name in ('1d', 'spiral-coupling', 'spiral-radial', 'radial-grid',
                'lr-stability', 'ring-mixture', 'phi4', 'phi4-reference',
-               'tabular', 'report'):
+               'tabular', 'conditional', 'report'):
     assert name in text
 
 
@@ -343,6 +344,71 @@ def test_tabular_loader_layouts(tmp_path):
                  '--transforms', 'affine', '--batch-size', '32')
   assert metrics['coupling/affine']['test_nll'] < (
       metrics['coupling/affine']['initial_test_nll'])
+
+
+@pytest.mark.parametrize('context', [(-1., -1.), (-0.8, -0.5), (0., 0.25),
+                                     (1., 1.)])
+def test_arc_density_integrates_to_one(context):
+  # The narrowest radial profile (c1 = -1: r ~ 0.5, sd 0.05) spans 10 cells.
+  xs, points = _common.grid_2d(2.5, 1001)
+  log_p = conditional.arc_log_prob(points.astype(np.float64),
+                                   np.broadcast_to(context, points.shape))
+  total = np.exp(log_p.numpy()).sum() * (xs[1] - xs[0])**2
+  assert total == pytest.approx(1., abs=1e-4)
+
+
+@pytest.mark.parametrize('context', [(-0.8, -0.5), (0.8, 0.9)])
+def test_arc_sampler_agrees_with_the_density(context):
+  num_samples, bins = 40_000, 10
+  x, c = conditional.arc_sample(num_samples, (3, 4), context=context)
+  np.testing.assert_array_equal(
+      c, np.broadcast_to(np.float32(context), c.shape))
+  counts = np.histogram2d(x[:, 0].numpy(), x[:, 1].numpy(), bins=bins,
+                          range=[[-2.5, 2.5]] * 2)[0]
+  # The probability of each bin by quadrature: the midpoints of 100 x 100
+  # cells per bin, x1 on the first axis as in histogram2d.
+  cells = 100
+  centers = -2.5 + (np.arange(bins * cells) + 0.5) * 5. / (bins * cells)
+  points = np.stack(np.meshgrid(centers, centers, indexing='ij'), axis=-1)
+  density = np.exp(conditional.arc_log_prob(
+      points, np.broadcast_to(context, points.shape)).numpy())
+  expected = density.reshape(bins, cells, bins, cells).sum(axis=(1, 3)) * (
+      centers[1] - centers[0])**2
+  assert counts.sum() == num_samples  # nothing beyond the range
+  std = np.sqrt(expected * (1. - expected) / num_samples)
+  np.testing.assert_array_less(np.abs(counts / num_samples - expected),
+                               5. * std + 2e-3)
+
+
+def test_conditional_quick_run_writes_every_arm(tmp_path):
+  out = tmp_path / 'runs' / 'conditional'
+  assert cli.main(['conditional', '--quick', '--no-progress', '--out',
+                   str(out)]) == 0
+  for name in ('config.json', 'density.png', 'training_curve_arc.png',
+               'training_curve_diabetes.png'):
+    assert (out / name).exists(), name
+  metrics = json.loads((out / 'metrics.json').read_text())
+  _assert_finite(metrics)
+  rows = _rows(metrics)
+  assert set(rows) == {f'{task} {model}/cubic_rational'
+                       for task in ('arc', 'diabetes')
+                       for model in ('coupling', 'maf')}
+  entropy = metrics['arc: conditional entropy']
+  for name, row in rows.items():
+    assert row['test_nll'] < row['initial_test_nll'], name
+    if name.startswith('arc'):
+      assert row['forward_kl'] == pytest.approx(row['test_nll'] - entropy)
+    else:
+      assert 'forward_kl' not in row and row['best_step'] > 0
+  config = json.loads((out / 'config.json').read_text())
+  assert (config['steps'], config['batch_size']) == (30, 128)
+  # The report renders the run: ours only, the paper has no such experiment.
+  results = tmp_path / 'RESULTS.md'
+  report.write_report(tmp_path / 'runs', results)
+  text = results.read_text()
+  assert '## conditional' in text and 'Not written by' not in text
+  assert '| run | test_nll | forward_kl | parameters |' in text
+  assert '| arc maf/cubic_rational |' in text
 
 
 def test_report_collects_runs(tmp_path):

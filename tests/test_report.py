@@ -188,3 +188,16 @@ def test_phi4_arms_of_another_lattice_get_no_verdict(tmp_path):
   assert row == ['| phi4 20 × 20 unimodal, affine: ESS | fig. 14, later '
                  'version | 31.85 % | 2.0 % | `phi4/L8/unimodal-affine` '
                  '(lattice_size 8) | 70.0 % | not run at lattice_size 20 |']
+
+
+def test_experiment_without_paper_figures_has_no_paper_columns(tmp_path):
+  for seed, nll in enumerate([0.5, 0.7]):
+    _write_run(tmp_path / 'runs' / 'conditional' / f'seed{seed}',
+               dict(experiment='conditional', seed=seed, started=_STARTED),
+               {'arc maf/affine': dict(test_nll=nll, forward_kl=nll - 0.4,
+                                       paper=None),
+                'arc: conditional entropy': 0.4})
+  section = _report(tmp_path).split('## conditional')[1].split('\n## ')[0]
+  assert _lines(section, '|') == [
+      '| run | test_nll | forward_kl |', '|---|---|---|',
+      '| arc maf/affine | 0.600 ± 0.141 (n = 2) | 0.200 ± 0.141 (n = 2) |']

@@ -31,6 +31,9 @@ EXPERIMENTS = {
                        'from HMC (|M|, susceptibility, G(d)) with errors'),
     'tabular': ('tabular', 'tabular density estimation (UCI files or '
                 'scikit-learn data), MAF and coupling flows'),
+    'conditional': ('conditional', 'conditional coupling and MAF flows '
+                    'p(x | context): a 2-D arc (forward KL) and scikit-learn '
+                    'diabetes data (NLL)'),
 }
 REPORT_HELP = ('collect runs/<name>/metrics.json (and runs/<name>/seed<k>/) '
                'and the phi4 arms into results/RESULTS.md: a verdict per '

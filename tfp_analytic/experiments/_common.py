@@ -1,5 +1,6 @@
 """Output folders, metrics and figures shared by the experiments."""
 
+import functools
 import json
 import os
 import time
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+
+from tfp_analytic import flows
 
 
 def prepare_output(args, config):
@@ -69,7 +72,8 @@ def save_figure(fig, out, name):
   return path
 
 
-def plot_training_curves(histories, out, ylabel='loss'):
+def plot_training_curves(histories, out, ylabel='loss',
+                         name='training_curve.png'):
   """One curve per run, smoothed with a running mean, on one axis."""
   plt = pyplot()
   fig, ax = plt.subplots(figsize=(6, 4))
@@ -84,7 +88,7 @@ def plot_training_curves(histories, out, ylabel='loss'):
   ax.set_ylabel(ylabel)
   ax.legend()
   ax.grid(alpha=0.3)
-  return save_figure(fig, out, 'training_curve.png')
+  return save_figure(fig, out, name)
 
 
 def num_parameters(module):
@@ -93,12 +97,20 @@ def num_parameters(module):
 
 
 def traced_log_prob(flow):
-  """`flow.log_prob` as a graph (traced once per batch shape).
+  """`flow.log_prob` as a graph, traced once for every batch size.
 
   Eagerly, every op of every stack member is dispatched from Python: a
-  32-center radial flow took minutes per 100,000 points.
+  32-center radial flow took minutes per 100,000 points. The points (and a
+  `flows.ConditionalFlow`'s contexts) must have the flow's dtype.
   """
-  return tf.function(flow.log_prob)
+  signature = [tf.TensorSpec([None, *flow.event_shape], flow.dtype)]
+  if isinstance(flow, flows.ConditionalFlow):
+    signature.append(tf.TensorSpec([None, flow.context_size], flow.dtype))
+  # TensorFlow counts the traces of a method over every instance of its
+  # class, and warns of frequent retracing when a run evaluates many flows
+  # one after another; a partial is counted apart.
+  return tf.function(functools.partial(flow.log_prob),
+                     input_signature=signature)
 
 
 def grid_2d(extent, size):
@@ -113,17 +125,23 @@ def plot_densities_2d(log_densities, out, extent, size=120,
   """Panels of 2-D densities on one grid, e.g. the target beside each flow.
 
   `log_densities` maps a panel title to a callable from points `[n, 2]` to
-  log-densities `[n]` (a numpy array or tensor). `nll`, if given, maps
-  titles to the held-out NLL written under them (for the target: its
-  entropy, the best NLL a model can reach). Every panel has its axes and a
-  colorbar of the density.
+  log-densities `[n]` (a numpy array or tensor); a list of such dicts draws
+  one row of panels each (e.g. one row per context of a conditional flow).
+  `nll`, if given, maps titles to the held-out NLL written under them (for
+  the target: its entropy, the best NLL a model can reach). Every panel has
+  its axes and a colorbar of the density.
   """
   plt = pyplot()
   xs, points = grid_2d(extent, size)
-  fig, axes = plt.subplots(1, len(log_densities),
-                           figsize=(3.3 * len(log_densities), 3.1),
+  rows = ([log_densities] if isinstance(log_densities, dict)
+          else list(log_densities))
+  num_columns = max(len(row) for row in rows)
+  fig, axes = plt.subplots(len(rows), num_columns,
+                           figsize=(3.3 * num_columns, 3.1 * len(rows)),
                            squeeze=False, layout='constrained')
-  for ax, (title, log_density) in zip(axes[0], log_densities.items()):
+  panels = [(ax, title, log_density) for row_axes, row in zip(axes, rows)
+            for ax, (title, log_density) in zip(row_axes, row.items())]
+  for ax, title, log_density in panels:
     density = np.exp(np.asarray(log_density(points))).reshape(size, size)
     image = ax.imshow(np.nan_to_num(density), origin='lower', cmap='magma',
                       extent=(xs[0], xs[-1], xs[0], xs[-1]))

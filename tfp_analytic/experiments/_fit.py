@@ -4,7 +4,8 @@ spiral-coupling, spiral-radial, ring-mixture and tabular each build a few
 flows (`Arm`s) and hand them to `fit_and_evaluate`: held-out NLL before and
 after `train.fit_nll`, the parameter count, the forward KL where the
 target's entropy is known, and the paper's numbers beside them; then
-`metrics.json` and the training curves.
+`metrics.json` and the training curves. conditional runs `fit_arm` on the
+arms of each of its tasks.
 """
 
 import dataclasses
@@ -43,7 +44,8 @@ def fit_and_evaluate(arms, data, test, out, args, steps, batch_size,
     arms: dict from a row name to an `Arm`.
     data: training data, as `train.fit_nll` takes it (an array, or a
       function `(n, seed) -> samples` for fresh samples every step).
-    test: held-out array `[n, d]`.
+    test: held-out array `[n, d]`, or a pair `(x, context)` of arrays for a
+      `flows.ConditionalFlow`.
     out: the output folder.
     args: the parsed command line (seed, progress, XLA).
     steps: training steps of every arm.
@@ -75,7 +77,9 @@ def fit_arm(name, arm, data, test, args, steps, batch_size, entropy=None):
     `log_prob`. A `FloatingPointError` of `train.fit_nll` propagates.
   """
   log_prob = _common.traced_log_prob(arm.flow)
-  test = np.asarray(test, arm.flow.dtype.as_numpy_dtype)
+  dtype = arm.flow.dtype.as_numpy_dtype
+  test = (tuple(np.asarray(part, dtype) for part in test)
+          if isinstance(test, tuple) else np.asarray(test, dtype))
   initial = metrics.mean_nll(log_prob, test)
   history = train.fit_nll(arm.flow, data, steps, batch_size=batch_size,
                           **_common.fit_options(args), **arm.fit_kwargs)

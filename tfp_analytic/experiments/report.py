@@ -120,13 +120,17 @@ def _paper_cell(claims, column):
 
 
 def _table(rows, experiment, config):
+  """Ours beside the paper's figures; ours alone for an experiment of which
+  the paper prints no figure (tabular, conditional)."""
   columns = [c for c in _COLUMNS if any(c in row for row in rows.values())]
-  lines = ['| run | ' + ' | '.join(f'{c} | paper' for c in columns) + ' |',
-           '|---' * (2 * len(columns) + 1) + '|']
+  with_paper = any(c.experiment == experiment for c in paper.CLAIMS)
+  headings = [f'{c} | paper' if with_paper else c for c in columns]
+  lines = ['| run | ' + ' | '.join(headings) + ' |',
+           '|---' * (len(columns) * (1 + with_paper) + 1) + '|']
   for name, row in rows.items():
     claims = paper.claims_for(experiment, name, config)
-    cells = [f'{_cell(row.get(c))} | {_paper_cell(claims, c)}'
-             for c in columns]
+    cells = [_cell(row.get(c)) + (f' | {_paper_cell(claims, c)}'
+                                  if with_paper else '') for c in columns]
     lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
   return lines
 
@@ -224,7 +228,9 @@ def _header(runs_dir, phi4_dir):
       'then the paper\'s figure as the paper prints it and its source '
       '(section, figure or table; "later version": a revised version of the '
       'paper, whose numbers the text we worked from lacks), — where it has '
-      'none; (G): our reconstruction, not printed in the paper. †: a run '
+      'none (an experiment of which it prints no figure, tabular or '
+      'conditional, has no paper columns); (G): our reconstruction, not '
+      'printed in the paper. †: a run '
       'whose config.json the current code could not have written (older '
       'code, or a hand edit); its numbers stand until it is rerun. Quick '
       'runs are smoke tests, not results.', '']
