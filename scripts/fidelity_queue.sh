@@ -3,7 +3,8 @@
 # resumable from its checkpoints under runs/: rerun to continue. The order
 # puts the claims never tested and the runs the report marks stale first.
 # Progress goes to runs/fidelity.log; a finished run directory is copied
-# into results/runs/ as written (without its checkpoints) and committed.
+# into results/runs/ without its checkpoints (scripts/keep_run.sh) and
+# committed.
 source "$(dirname "$0")/_venv.sh" experiments
 mkdir -p runs
 run() {

@@ -35,8 +35,9 @@ from tfp_analytic.experiments import phi4_evaluate
 
 TRANSFORMS = phi4_arms.TRANSFORMS
 BIMODAL_ARMS = phi4_arms.BIMODAL_ARMS
-# Until the ESS logged every 1,000 steps gains no more than 1 point over
-# 5 logs, after at least `min_steps`.
+# Until, over 5 logs (one per 1,000 steps), the ESS gains no more than 1
+# point and the reverse KL falls by no more than 0.05 nats, after at least
+# `min_steps`.
 PLATEAU = dict(plateau_logs=5, plateau_gain=0.01, plateau_kl_gain=0.05)
 # Quick mode: every arm shrunk to seconds, one seed, few arms.
 QUICK = dict(members=2, layers=2, hidden_channels=(8,), learning_rate=1e-2,

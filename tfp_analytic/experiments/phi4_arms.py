@@ -36,10 +36,11 @@ LOG_FIELDS = ('phase', 'step', 'ess', 'reverse_kl', 'fraction_negative',
 
 def arm_config(regime, arm, lattice_size, seed=0, *, max_steps=100_000,
                min_steps=0, plateau_logs=None, plateau_gain=0.01,
-               plateau_kl_gain=0.05, pretrain_steps=None, log_every=1000, eval_samples=4096,
-               members=8, layers=12, hidden_channels=(16, 16), batch_size=64,
-               learning_rate=1e-4, bimodal_transform='cubic_conjugation',
-               m2=-4., jit_compile=True, prefix=''):
+               plateau_kl_gain=0.05, pretrain_steps=None, log_every=1000,
+               eval_samples=4096, members=8, layers=12,
+               hidden_channels=(16, 16), batch_size=64, learning_rate=1e-4,
+               bimodal_transform='cubic_conjugation', m2=-4., jit_compile=True,
+               prefix=''):
   """The settings of one arm, a JSON-friendly dict with its relative `path`.
 
   Args:
@@ -97,7 +98,8 @@ def arm_config(regime, arm, lattice_size, seed=0, *, max_steps=100_000,
       learning_rate=learning_rate, max_steps=max_steps, min_steps=min_steps,
       pretrain_steps=(pretrain_steps or max_steps) if arm == 'pretrain'
       else 0, plateau_logs=plateau_logs, plateau_gain=plateau_gain,
-      plateau_kl_gain=plateau_kl_gain, log_every=log_every, eval_samples=eval_samples, jit_compile=jit_compile)
+      plateau_kl_gain=plateau_kl_gain, log_every=log_every,
+      eval_samples=eval_samples, jit_compile=jit_compile)
 
 
 def build_flow(config):
