@@ -6,6 +6,8 @@
 # into results/runs/ without its checkpoints (scripts/keep_run.sh) and
 # committed.
 source "$(dirname "$0")/_venv.sh" experiments
+# Live logs: each seed or arm runs in a child process of its own.
+export PYTHONUNBUFFERED=1
 mkdir -p runs
 run() {
   echo "== $(date -u '+%F %T') $*" >> runs/fidelity.log

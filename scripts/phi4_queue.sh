@@ -6,6 +6,8 @@
 # A line of progress per 1,000 steps goes to runs/phi4/queue.log. Killing it
 # loses at most 1,000 steps of the running arm: rerun to resume.
 source "$(dirname "$0")/_venv.sh" experiments
+# Live logs: each seed or arm runs in a child process of its own.
+export PYTHONUNBUFFERED=1
 mkdir -p runs/phi4
 nice -n 5 python -m tfp_analytic.experiments phi4 --no-progress "$@" 2>&1 \
   | tee -a runs/phi4/queue.log

@@ -3,6 +3,7 @@ improves on the initial flow; the report collects them."""
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -426,6 +427,13 @@ def test_report_collects_runs(tmp_path):
   claim = next(line for line in text.splitlines()
                if line.startswith('| 1-D, cubic_rational × 3:'))
   assert '`1d` (amplitude 2)' in claim and '(1 seed) |' in claim
+
+
+def test_in_fresh_process_runs_elsewhere_and_raises_what_fails_there():
+  # Each seed and phi4 arm runs so: XLA's memory ends with its process.
+  assert _common.in_fresh_process(os.getpid) != os.getpid()
+  with pytest.raises(ValueError, match='invalid literal'):
+    _common.in_fresh_process(int, 'not a number')
 
 
 def test_seeds_run_each_seed_and_report_aggregates(tmp_path):

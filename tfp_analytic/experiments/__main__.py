@@ -9,6 +9,7 @@ from pathlib import Path
 
 import tf_keras
 
+from tfp_analytic.experiments import _common
 from tfp_analytic.experiments import report
 
 # name -> (module, one line of help)
@@ -96,7 +97,8 @@ def run_seeds(args):
 
   Each run first seeds TensorFlow, NumPy and Python (`tf_keras.utils.
   set_random_seed`): the conditioners' Keras layers draw their initial
-  weights from there.
+  weights from there. With `--seeds`, each seed runs in a process of its own
+  (`_common.in_fresh_process`), so memory does not grow from seed to seed.
   """
   if getattr(args, 'queued_seeds', False):
     return [args.run(args)]
@@ -110,10 +112,14 @@ def run_seeds(args):
   for seed in range(args.seeds):
     seeded = copy.copy(args)
     seeded.seed, seeded.out = seed, str(Path(args.out) / f'seed{seed}')
-    print(f'seed {seed} of 0..{args.seeds - 1}: {seeded.out}')
-    tf_keras.utils.set_random_seed(seed)
-    results.append(args.run(seeded))
+    print(f'seed {seed} of 0..{args.seeds - 1}: {seeded.out}', flush=True)
+    results.append(_common.in_fresh_process(_run_seeded, seeded))
   return results
+
+
+def _run_seeded(args):
+  tf_keras.utils.set_random_seed(args.seed)
+  return args.run(args)
 
 
 def main(argv=None):

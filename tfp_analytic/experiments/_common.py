@@ -1,7 +1,9 @@
 """Output folders, metrics and figures shared by the experiments."""
 
+from concurrent import futures
 import functools
 import json
+import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -20,6 +22,20 @@ def prepare_output(args, config):
                 seed=args.seed, started=time.strftime('%Y-%m-%d %H:%M:%S'))
   (out / 'config.json').write_text(json.dumps(config, indent=2) + '\n')
   return out
+
+
+def in_fresh_process(fn, *args):
+  """Returns `fn(*args)`, called in a new Python process.
+
+  XLA keeps every function it compiles for the life of a process, so a
+  process that trains many arms in turn grows by each arm's programs (a
+  3-seed multi-arm run reached 11 GB). One process per seed or arm gives the
+  memory back when it ends. `fn` and `args` must pickle; an exception in the
+  child is raised here, and a child that dies raises `BrokenProcessPool`.
+  """
+  context = multiprocessing.get_context('spawn')
+  with futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+    return pool.submit(fn, *args).result()
 
 
 def fit_options(args):

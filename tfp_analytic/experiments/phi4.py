@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from tfp_analytic import train
+from tfp_analytic.experiments import _common
 from tfp_analytic.experiments import paper
 from tfp_analytic.experiments import phi4_arms
 from tfp_analytic.experiments import phi4_evaluate
@@ -191,15 +192,23 @@ def run(args):
   metrics = {}
   for k, config in enumerate(todo, 1):
     print(f'[{k}/{len(todo)}] {config["path"]}', flush=True)
-    metrics[config['path']] = row = phi4_arms.train_arm(
-        config, args.out, results, progress=not args.no_progress)
+    # Each arm in a process of its own: XLA's programs for one arm are not
+    # kept for the next.
+    row = _common.in_fresh_process(_train_and_evaluate, args, config, results)
+    metrics[config['path']] = row
     print(f'[{k}/{len(todo)}] {config["path"]} done: ESS {row["ess"]:.1%}, '
           f'M < 0: {row["fraction_negative"]:.1%}, steps {row["steps"]}, '
           f'{row["seconds"] / 60:.1f} min', flush=True)
-    # At once, while the weights are on this machine.
-    _evaluate_arms(args, [config], results)
   phi4_evaluate.plot_logs(results)
   return metrics
+
+
+def _train_and_evaluate(args, config, results):
+  row = phi4_arms.train_arm(config, args.out, results,
+                            progress=not args.no_progress)
+  # At once, while the weights are on this machine.
+  _evaluate_arms(args, [config], results)
+  return row
 
 
 def _evaluate(args, configs, results):
