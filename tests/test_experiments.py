@@ -4,6 +4,8 @@ improves on the initial flow; the report collects them."""
 import json
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -438,9 +440,11 @@ def test_in_fresh_process_runs_elsewhere_and_raises_what_fails_there():
 
 def test_seeds_run_each_seed_and_report_aggregates(tmp_path):
   runs = tmp_path / 'runs'
-  assert cli.main(['1d', '--quick', '--no-progress', '--seeds', '2',
-                   '--members', '1', '--steps', '20', '--eval-samples',
-                   '500', '--out', str(runs / '1d')]) == 0
+  # Through `python -m`: the seeds' processes must find what they run.
+  subprocess.run([sys.executable, '-m', 'tfp_analytic.experiments', '1d',
+                  '--quick', '--no-progress', '--seeds', '2', '--members',
+                  '1', '--steps', '20', '--eval-samples', '500', '--out',
+                  str(runs / '1d')], check=True)
   configs = [json.loads((runs / '1d' / f'seed{k}' / 'config.json')
                         .read_text()) for k in range(2)]
   assert [c['seed'] for c in configs] == [0, 1]

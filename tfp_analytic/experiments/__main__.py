@@ -113,13 +113,8 @@ def run_seeds(args):
     seeded = copy.copy(args)
     seeded.seed, seeded.out = seed, str(Path(args.out) / f'seed{seed}')
     print(f'seed {seed} of 0..{args.seeds - 1}: {seeded.out}', flush=True)
-    results.append(_common.in_fresh_process(_run_seeded, seeded))
+    results.append(_common.in_fresh_process(_common.run_seeded, seeded))
   return results
-
-
-def _run_seeded(args):
-  tf_keras.utils.set_random_seed(args.seed)
-  return args.run(args)
 
 
 def main(argv=None):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+import tf_keras
 
 from tfp_analytic import flows
 
@@ -36,6 +37,15 @@ def in_fresh_process(fn, *args):
   context = multiprocessing.get_context('spawn')
   with futures.ProcessPoolExecutor(1, mp_context=context) as pool:
     return pool.submit(fn, *args).result()
+
+
+def run_seeded(args):
+  """Seeds TensorFlow, NumPy and Python with `args.seed`, then runs it.
+
+  Here, not in `__main__`, whose functions a spawned process cannot import.
+  """
+  tf_keras.utils.set_random_seed(args.seed)
+  return args.run(args)
 
 
 def fit_options(args):
