@@ -6,6 +6,8 @@ import math
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -436,6 +438,30 @@ def test_in_fresh_process_runs_elsewhere_and_raises_what_fails_there():
   assert _common.in_fresh_process(os.getpid) != os.getpid()
   with pytest.raises(ValueError, match='invalid literal'):
     _common.in_fresh_process(int, 'not a number')
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'),
+                    reason='the child learns of its parent\'s end by prctl')
+def test_killing_a_run_ends_its_fresh_process(tmp_path):
+  started = tmp_path / 'started'
+  work = (f'import os, pathlib, time\n'
+          f'pathlib.Path({str(started)!r}).write_text(str(os.getpid()))\n'
+          f'time.sleep(600)')
+  parent = subprocess.Popen([sys.executable, '-c', (
+      'import sys\nfrom tfp_analytic.experiments import _common\n'
+      '_common.in_fresh_process(exec, sys.argv[1])'), work])
+  deadline = time.monotonic() + 60
+  while not started.exists() or not started.read_text():
+    assert time.monotonic() < deadline, 'the fresh process never started'
+    time.sleep(0.2)
+  status = Path(f'/proc/{started.read_text()}/status')
+  parent.kill()
+  parent.wait()
+  deadline = time.monotonic() + 20
+  while (status.exists() and 'State:\tZ' not in status.read_text()
+         and time.monotonic() < deadline):
+    time.sleep(0.2)
+  assert not status.exists() or 'State:\tZ' in status.read_text()
 
 
 def test_seeds_run_each_seed_and_report_aggregates(tmp_path):

@@ -1,10 +1,13 @@
 """Output folders, metrics and figures shared by the experiments."""
 
 from concurrent import futures
+import ctypes
 import functools
 import json
 import multiprocessing
 import os
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -35,8 +38,20 @@ def in_fresh_process(fn, *args):
   child is raised here, and a child that dies raises `BrokenProcessPool`.
   """
   context = multiprocessing.get_context('spawn')
-  with futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+  with futures.ProcessPoolExecutor(1, mp_context=context,
+                                   initializer=_end_with_parent,
+                                   initargs=(os.getpid(),)) as pool:
     return pool.submit(fn, *args).result()
+
+
+def _end_with_parent(parent):
+  """Ends this child when `parent` ends (Linux), so that killing a queue
+  never leaves an orphan training on, writing the checkpoints that a
+  restarted queue resumes from."""
+  if sys.platform.startswith('linux'):
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+  if os.getppid() != parent:  # It ended before prctl.
+    os._exit(1)
 
 
 def run_seeded(args):
