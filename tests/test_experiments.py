@@ -283,6 +283,8 @@ def test_phi4_queues_and_arm_settings():
   assert [a[:3] for a in cpu[5:7]] == [  # then the bimodal arms at L = 8
       ('bimodal', 'naive', 8), ('bimodal', 'pretrain', 8)]
   assert sum(a[2] == 20 and a[0] == 'unimodal' for a in cpu) == 5
+  # then seeds 1 and 2 at L = 8, then L = 20 (the paper's size), then L = 12
+  assert [a[2] for a in cpu] == [8] * 17 + [20] * 7 + [12] * 15
   assert all(a[4]['min_steps'] >= 10_000 for a in cpu if a[2] == 20)
   assert {(a[0], a[1], a[2]) for a in cpu if a[0] == 'bimodal'} == {
       ('bimodal', arm, size) for arm in ('naive', 'pretrain')
