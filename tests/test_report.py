@@ -190,6 +190,21 @@ def test_phi4_arms_of_another_lattice_get_no_verdict(tmp_path):
                  '(lattice_size 8) | 70.0 % | not run at lattice_size 20 |']
 
 
+def test_phi4_table_labels_the_budget_and_shows_the_pretrained_head(tmp_path):
+  config = phi4_arms.arm_config('bimodal', 'pretrain', 8)
+  head = dict(ess=0.001, reverse_kl=5.0, fraction_negative=0.5)
+  _write_run(tmp_path / 'phi4' / config['path'], config, dict(
+      ess=0.6, fraction_negative=0.48, steps=dict(pretrain=7000, train=9000),
+      initial=head, pretrained=dict(head, ess=0.2), paper=None))
+  (tmp_path / 'runs').mkdir()
+  text = _report(tmp_path)
+  assert ('Reduced budget: at most 9,000 training steps per arm, where the '
+          'paper trains 100,000.') in text
+  assert _lines(text, '| pretrain |') == [
+      '| pretrain | 1 | 60.0% | 48.0% | 0.1% → 20.0% / 50.0% | 9000 '
+      '| fraction_negative 50 % |']
+
+
 def test_experiment_without_paper_figures_has_no_paper_columns(tmp_path):
   for seed, nll in enumerate([0.5, 0.7]):
     _write_run(tmp_path / 'runs' / 'conditional' / f'seed{seed}',

@@ -45,6 +45,8 @@ QUICK = dict(members=2, layers=2, hidden_channels=(8,), learning_rate=1e-2,
              log_every=10, eval_samples=4096, max_steps=30, min_steps=0,
              pretrain_steps=30, plateau_logs=None, jit_compile=False)
 QUICK_ARMS = ('cubic_rational', 'naive', 'pretrain')
+# The paper's training steps per arm (and per pretraining).
+PAPER_STEPS = 100_000
 # Every arm of the queue has its own seed; `--seeds N` keeps seeds 0..N-1.
 QUEUED_SEEDS = True
 
@@ -78,8 +80,8 @@ def cpu_queue():
 def paper_queue():
   """The paper's arms: L = 20, 100,000 steps each (pretraining 100,000 more).
   """
-  return _unimodal(20, [0], max_steps=100_000) + _bimodal(
-      20, [0], max_steps=100_000, pretrain_steps=100_000)
+  return _unimodal(20, [0], max_steps=PAPER_STEPS) + _bimodal(
+      20, [0], max_steps=PAPER_STEPS, pretrain_steps=PAPER_STEPS)
 
 
 QUEUES = {'cpu': cpu_queue, 'paper': paper_queue}
@@ -269,16 +271,23 @@ def report_lines(results_dir):
     groups.setdefault(key, {}).setdefault(config['arm'], []).append(metrics)
   lines = []
   for (folder, regime), arms in groups.items():
-    lines += [f'### phi4 `{folder}` {regime}', '',
-              '| arm | seeds | ESS | M < 0 | pretrained ESS / M < 0 | steps '
-              '| paper (20 × 20) |', '|---|---|---|---|---|---|---|']
+    steps = max(r['steps']['train'] for rows in arms.values() for r in rows)
+    lines += [f'### phi4 `{folder}` {regime}', '']
+    if steps < PAPER_STEPS:
+      lines += [f'Reduced budget: at most {steps:,} training steps per arm, '
+                f'where the paper trains {PAPER_STEPS:,}.', '']
+    lines += ['| arm | seeds | ESS | M < 0 | head ESS untrained → pretrained '
+              '/ M < 0 | steps | paper (20 × 20) |',
+              '|---|---|---|---|---|---|---|']
     for arm, rows in arms.items():
-      pre = [r['pretrained'] for r in rows if 'pretrained' in r]
+      pre = [r for r in rows if 'pretrained' in r]
+      head = [r['pretrained'] for r in pre]
       figures = paper.numbers('phi4', f'{regime}-{arm}') or {}
       lines.append(
           f'| {arm} | {len(rows)} | {_spread(rows, "ess")} | '
           f'{_spread(rows, "fraction_negative")} | '
-          + (f'{_spread(pre, "ess")} / {_spread(pre, "fraction_negative")}'
+          + (f'{_spread([r["initial"] for r in pre], "ess")} → '
+             f'{_spread(head, "ess")} / {_spread(head, "fraction_negative")}'
              if pre else '—')
           + f' | {", ".join(str(r["steps"].get("train")) for r in rows)} | '
           + (', '.join(f'{k} {v}' for k, v in figures.items()) or '—')
