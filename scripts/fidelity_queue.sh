@@ -20,6 +20,11 @@ run 1d --members 1 4 16 64 256 --family cubic_conjugation --amplitude 0.5 \
 run 1d --family sinh_conjugation --amplitude 0.5 --seeds 3 \
   --out runs/1d-a0.5-sinh_conjugation
 run spiral-radial --coupling --seeds 3 --out runs/spiral-radial
+# The 1-D runs that have one seed (cheap): 3 seeds each.
+run 1d --amplitude 0.5 --seeds 3 --out runs/1d-a0.5
+run 1d --family cubic_conjugation --amplitude 0.5 --seeds 3 \
+  --out runs/1d-a0.5-cubic_conjugation
+run 1d --amplitude 2 --seeds 3 --out runs/1d-a2
 run spiral-coupling --members 1 3 9 --seeds 3 --out runs/spiral-coupling
 run lr-stability --seeds 3 --out runs/lr-stability
 run ring-mixture --seeds 3 --out runs/ring-mixture
