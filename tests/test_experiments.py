@@ -92,6 +92,14 @@ def test_radial_grid_reduced_run_improves_and_is_labelled(tmp_path):
   for row in rows.values():
     assert row['test_nll'] < row['initial_test_nll']
     assert row['forward_kl'] == pytest.approx(row['test_nll'] + 0.855)
+  # A rerun resumes every arm from its checkpoint: finished, so unchanged.
+  assert (tmp_path / 'checkpoints' / 'cubic_conjugation_1x2').is_dir()
+  assert cli.main(['radial-grid', '--quick', '--no-progress', '--out',
+                   str(tmp_path), '--centers', '1', '--copies', '2', '3',
+                   '--steps', '20', '--test-samples', '500']) == 0
+  rerun = _rows(json.loads((tmp_path / 'metrics.json').read_text()))
+  assert ({k: r['test_nll'] for k, r in rerun.items()}
+          == {k: r['test_nll'] for k, r in rows.items()})
   assert radial_grid.Config().grid == 'full'
   paper = radial_grid._arm('sinh_conjugation', 40, 16, radial_grid.Config(),
                            0).paper
@@ -468,11 +476,21 @@ def test_killing_a_run_ends_its_fresh_process(tmp_path):
 
 def test_seeds_run_each_seed_and_report_aggregates(tmp_path):
   runs = tmp_path / 'runs'
+  command = [sys.executable, '-m', 'tfp_analytic.experiments', '1d',
+             '--quick', '--no-progress', '--seeds', '2', '--members', '1',
+             '--eval-samples', '500', '--out', str(runs / '1d'), '--steps']
   # Through `python -m`: the seeds' processes must find what they run.
-  subprocess.run([sys.executable, '-m', 'tfp_analytic.experiments', '1d',
-                  '--quick', '--no-progress', '--seeds', '2', '--members',
-                  '1', '--steps', '20', '--eval-samples', '500', '--out',
-                  str(runs / '1d')], check=True)
+  subprocess.run(command + ['20'], check=True)
+  first = (runs / '1d' / 'seed1' / 'metrics.json').read_text()
+  # Rerun: the finished seeds are skipped; with other settings, run again.
+  rerun = subprocess.run(command + ['20'], check=True, capture_output=True,
+                         text=True).stdout
+  assert rerun.count('is finished with these settings; skipped') == 2
+  other = subprocess.run(command + ['21'], check=True, capture_output=True,
+                         text=True).stdout
+  assert 'skipped' not in other
+  assert (runs / '1d' / 'seed1' / 'metrics.json').read_text() != first
+  subprocess.run(command + ['20'], check=True)
   configs = [json.loads((runs / '1d' / f'seed{k}' / 'config.json')
                         .read_text()) for k in range(2)]
   assert [c['seed'] for c in configs] == [0, 1]

@@ -10,6 +10,7 @@ from pathlib import Path
 import tf_keras
 
 from tfp_analytic.experiments import _common
+from tfp_analytic.experiments import _config
 from tfp_analytic.experiments import report
 
 # name -> (module, one line of help)
@@ -98,7 +99,9 @@ def run_seeds(args):
   Each run first seeds TensorFlow, NumPy and Python (`tf_keras.utils.
   set_random_seed`): the conditioners' Keras layers draw their initial
   weights from there. With `--seeds`, each seed runs in a process of its own
-  (`_common.in_fresh_process`), so memory does not grow from seed to seed.
+  (`_common.in_fresh_process`), so memory does not grow from seed to seed,
+  and a seed already finished with the same settings is skipped, so that a
+  rerun continues an interrupted `--seeds` run.
   """
   if getattr(args, 'queued_seeds', False):
     return [args.run(args)]
@@ -112,6 +115,11 @@ def run_seeds(args):
   for seed in range(args.seeds):
     seeded = copy.copy(args)
     seeded.seed, seeded.out = seed, str(Path(args.out) / f'seed{seed}')
+    if _config.finished(seeded):
+      print(f'seed {seed} of 0..{args.seeds - 1}: {seeded.out} is finished '
+            f'with these settings; skipped (delete it to run it again)',
+            flush=True)
+      continue
     print(f'seed {seed} of 0..{args.seeds - 1}: {seeded.out}', flush=True)
     results.append(_common.in_fresh_process(_common.run_seeded, seeded))
   return results

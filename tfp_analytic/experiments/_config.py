@@ -26,6 +26,9 @@ _config.from_args(Config, args)  # ==> Config(steps=100, members=(9,))
 """
 
 import dataclasses
+import json
+import sys
+from pathlib import Path
 
 # Options that the command line defines for every experiment
 # (`experiments/__main__.py`); a config may have them as fields.
@@ -102,3 +105,22 @@ def _show(value):
   if isinstance(value, tuple):
     return ' '.join(str(v) for v in value)
   return str(value)
+
+
+def finished(args):
+  """Whether `args.out` holds a finished run of these settings.
+
+  Finished: `metrics.json` is there, and `config.json` has the seed, the
+  mode and every field of the experiment's `Config` as `args` gives them.
+  An experiment without a `Config` is never taken as finished.
+  """
+  out = Path(args.out)
+  config_class = getattr(sys.modules[args.run.__module__], 'Config', None)
+  if (config_class is None or not (out / 'metrics.json').exists()
+      or not (out / 'config.json').exists()):
+    return False
+  expected = dict(dataclasses.asdict(from_args(config_class, args)),
+                  seed=args.seed, quick=args.quick)
+  stored = json.loads((out / 'config.json').read_text())
+  return all(json.loads(json.dumps(value)) == stored.get(key, _UNSET)
+             for key, value in expected.items())

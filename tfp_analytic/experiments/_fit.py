@@ -9,6 +9,8 @@ arms of each of its tasks.
 """
 
 import dataclasses
+import re
+from pathlib import Path
 
 import numpy as np
 
@@ -60,7 +62,7 @@ def fit_and_evaluate(arms, data, test, out, args, steps, batch_size,
   results, histories, log_probs = {}, {}, {}
   for name, arm in arms.items():
     results[name], histories[name], log_probs[name] = fit_arm(
-        name, arm, data, test, args, steps, batch_size, entropy)
+        name, arm, data, test, args, steps, batch_size, entropy, out=out)
   if entropy is not None:
     results['target_entropy'] = entropy
   _common.write_metrics(out, results)
@@ -68,8 +70,14 @@ def fit_and_evaluate(arms, data, test, out, args, steps, batch_size,
   return results, log_probs
 
 
-def fit_arm(name, arm, data, test, args, steps, batch_size, entropy=None):
+def fit_arm(name, arm, data, test, args, steps, batch_size, entropy=None,
+            out=None):
   """Trains one arm by NLL (see `fit_and_evaluate`) and prints its row.
+
+  With `out`, the arm's training is checkpointed in `<out>/checkpoints/
+  <name>`, and a rerun of the same settings continues from there (an arm
+  that finished trains no more), unless it stops early on validation data:
+  its best weights so far are not in a checkpoint.
 
   Returns:
     `(row, losses, log_prob)`: the arm's metrics (its `'paper'` entry
@@ -81,7 +89,12 @@ def fit_arm(name, arm, data, test, args, steps, batch_size, entropy=None):
   test = (tuple(np.asarray(part, dtype) for part in test)
           if isinstance(test, tuple) else np.asarray(test, dtype))
   initial = metrics.mean_nll(log_prob, test)
+  checkpoints = None
+  if out is not None and 'validation_data' not in arm.fit_kwargs:
+    checkpoints = str(Path(out) / 'checkpoints' /
+                      re.sub(r'[^\w.=+-]+', '_', name))
   history = train.fit_nll(arm.flow, data, steps, batch_size=batch_size,
+                          checkpoint_dir=checkpoints,
                           **_common.fit_options(args), **arm.fit_kwargs)
   row = dict(parameters=_common.num_parameters(arm.flow),
              initial_test_nll=initial)

@@ -23,7 +23,6 @@ and learning-rate schedule. Metrics: held-out NLL, and the forward KL for
 """
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -212,7 +211,7 @@ def _train(task, arms, data, test, entropy, config, args, out, results):
   for name, arm in arms.items():
     results[name], histories[name], log_probs[name] = _fit.fit_arm(
         name, arm, data, test, args, config.steps, config.batch_size,
-        entropy)
+        entropy, out=out)
     _common.write_metrics(out, results)
   _common.plot_training_curves(histories, out, ylabel='NLL',
                                name=f'training_curve_{task}.png')
@@ -227,9 +226,7 @@ def _run_arc(config, args, out, results):
   # exactly their mean log p - log q: the forward KL.
   entropy = -float(np.mean(arc_log_prob(*test)))
   results['arc: conditional entropy'] = entropy
-  checkpoints = Path(out) / 'checkpoints'
-  arms = _arms('arc', config, 2, ARC_CONTEXT_SIZE,
-               lambda name: dict(checkpoint_dir=str(checkpoints / name)))
+  arms = _arms('arc', config, 2, ARC_CONTEXT_SIZE, lambda name: {})
   log_probs = _train('arc', arms, arc_sample, test, entropy, config, args,
                      out, results)
   _plot_arc(log_probs, results, out, args.quick)

@@ -85,7 +85,8 @@ def run(args):
         row, _, log_prob = _fit.fit_arm(
             name, _arm(family, centers, copies, config, args.seed),
             targets.spiral_sample, test, args, config.steps,
-            config.batch_size, entropy=targets.SPIRAL_ENTROPY)
+            config.batch_size, entropy=targets.SPIRAL_ENTROPY,
+            out=out)
         results[name] = dict(row, family=family, centers=centers,
                              copies=copies)
         if family not in best or row['test_nll'] < best[family][0]:
