@@ -20,16 +20,9 @@ run() {
   nice -n 10 python -m tfp_analytic.experiments "$@" --no-progress \
     >> runs/fidelity.log 2>&1 || echo "== FAILED (exit $?): $*" >> runs/fidelity.log
 }
-run 1d --members 1 4 16 64 256 --family cubic_conjugation --amplitude 0.5 \
-  --seeds 3 --out runs/1d-N256-cubic_conjugation
-run 1d --family sinh_conjugation --amplitude 0.5 --seeds 3 \
-  --out runs/1d-a0.5-sinh_conjugation
-run spiral-radial --coupling --seeds 3 --out runs/spiral-radial
-# The 1-D runs that have one seed (cheap): 3 seeds each.
-run 1d --amplitude 0.5 --seeds 3 --out runs/1d-a0.5
-run 1d --family cubic_conjugation --amplitude 0.5 --seeds 3 \
-  --out runs/1d-a0.5-cubic_conjugation
-run 1d --amplitude 2 --seeds 3 --out runs/1d-a2
+# Done and kept in results/runs/ (2026-12-07): the 1-D runs (every family,
+# N up to 256, amplitudes 0.5 and 2, 3 seeds each) and spiral-radial
+# --coupling (3 seeds).
 # Most claims not yet tested per hour of CPU first.
 run radial-grid --centers 10 40 --copies 8 16 32 --seeds 3 \
   --out runs/radial-grid-reduced

@@ -486,6 +486,13 @@ def test_seeds_run_each_seed_and_report_aggregates(tmp_path):
   rerun = subprocess.run(command + ['20'], check=True, capture_output=True,
                          text=True).stdout
   assert rerun.count('is finished with these settings; skipped') == 2
+  # A seed that wrote its metrics but did not return is not finished.
+  (runs / '1d' / 'seed1' / 'finished.json').unlink()
+  rerun = subprocess.run(command + ['20'], check=True, capture_output=True,
+                         text=True).stdout
+  assert rerun.count('is finished with these settings; skipped') == 1
+  assert 'seed 1 of 0..1: ' in rerun and (runs / '1d' / 'seed1' /
+                                           'finished.json').exists()
   other = subprocess.run(command + ['21'], check=True, capture_output=True,
                          text=True).stdout
   assert 'skipped' not in other

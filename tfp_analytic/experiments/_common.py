@@ -16,6 +16,7 @@ import tensorflow as tf
 import tf_keras
 
 from tfp_analytic import flows
+from tfp_analytic.experiments import _config
 
 
 def prepare_output(args, config):
@@ -55,12 +56,17 @@ def _end_with_parent(parent):
 
 
 def run_seeded(args):
-  """Seeds TensorFlow, NumPy and Python with `args.seed`, then runs it.
+  """Seeds TensorFlow, NumPy and Python with `args.seed`, runs it, then
+  writes `_config.FINISHED` into `args.out` (experiments write
+  `metrics.json` as they go, so it alone does not say that a run ended).
 
   Here, not in `__main__`, whose functions a spawned process cannot import.
   """
   tf_keras.utils.set_random_seed(args.seed)
-  return args.run(args)
+  result = args.run(args)
+  write_json(Path(args.out) / _config.FINISHED,
+             dict(finished=time.strftime('%Y-%m-%d %H:%M:%S')))
+  return result
 
 
 def fit_options(args):

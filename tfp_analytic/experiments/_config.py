@@ -33,6 +33,8 @@ from pathlib import Path
 # Options that the command line defines for every experiment
 # (`experiments/__main__.py`); a config may have them as fields.
 COMMON_OPTIONS = ('steps',)
+# Written into a seed's folder when its run returns (`_common.run_seeded`).
+FINISHED = 'finished.json'
 _UNSET = object()
 
 
@@ -110,13 +112,15 @@ def _show(value):
 def finished(args):
   """Whether `args.out` holds a finished run of these settings.
 
-  Finished: `metrics.json` is there, and `config.json` has the seed, the
-  mode and every field of the experiment's `Config` as `args` gives them.
-  An experiment without a `Config` is never taken as finished.
+  Finished: `FINISHED` is there (the seed runner writes it when the run
+  returns; `metrics.json` alone does not say so, as experiments write it as
+  they go), and `config.json` has the
+  seed, the mode and every field of the experiment's `Config` as `args`
+  gives them. An experiment without a `Config` is never taken as finished.
   """
   out = Path(args.out)
   config_class = getattr(sys.modules[args.run.__module__], 'Config', None)
-  if (config_class is None or not (out / 'metrics.json').exists()
+  if (config_class is None or not (out / FINISHED).exists()
       or not (out / 'config.json').exists()):
     return False
   expected = dict(dataclasses.asdict(from_args(config_class, args)),
