@@ -114,9 +114,9 @@ def finished(args):
 
   Finished: `FINISHED` is there (the seed runner writes it when the run
   returns; `metrics.json` alone does not say so, as experiments write it as
-  they go), and `config.json` has the
-  seed, the mode and every field of the experiment's `Config` as `args`
-  gives them. An experiment without a `Config` is never taken as finished.
+  they go), and `config.json` has the seed, the mode and every field of the
+  experiment's `Config` as `args` gives them. An experiment without a
+  `Config` is never taken as finished.
   """
   out = Path(args.out)
   config_class = getattr(sys.modules[args.run.__module__], 'Config', None)

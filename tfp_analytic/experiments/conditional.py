@@ -185,8 +185,9 @@ def load_diabetes_pairs(seed):
                for split in tabular.load_sklearn('diabetes', seed))
 
 
-def _arms(task, config, event_size, context_size, fit_kwargs):
-  """`{row: Arm}`: every model with every transform, one schedule."""
+def _arms(task, config, event_size, context_size, **fit_kwargs):
+  """`{row: Arm}`: every model with every transform, one schedule (and
+  `fit_kwargs` for `train.fit_nll`)."""
   factories = dict(coupling=flows.coupling_flow,
                    maf=flows.autoregressive_flow)
   arms = {}
@@ -197,7 +198,7 @@ def _arms(task, config, event_size, context_size, fit_kwargs):
           num_layers=config.layers, hidden_units=(config.width,) * 2,
           context_size=context_size, name=f'{task}_{model}_{transform}')
       arms[f'{task} {model}/{transform}'] = _fit.Arm(
-          flow, dict(config.schedule, **fit_kwargs(flow.name)))
+          flow, dict(config.schedule, **fit_kwargs))
   return arms
 
 
@@ -226,7 +227,7 @@ def _run_arc(config, args, out, results):
   # exactly their mean log p - log q: the forward KL.
   entropy = -float(np.mean(arc_log_prob(*test)))
   results['arc: conditional entropy'] = entropy
-  arms = _arms('arc', config, 2, ARC_CONTEXT_SIZE, lambda name: {})
+  arms = _arms('arc', config, 2, ARC_CONTEXT_SIZE)
   log_probs = _train('arc', arms, arc_sample, test, entropy, config, args,
                      out, results)
   _plot_arc(log_probs, results, out, args.quick)
@@ -236,8 +237,7 @@ def _run_diabetes(config, args, out, results):
   """The diabetes task: early stopping on the validation NLL."""
   (x, context), val, test = load_diabetes_pairs(args.seed)
   arms = _arms('diabetes', config, x.shape[1], context.shape[1],
-               lambda name: dict(validation_data=val,
-                                 validate_every=config.validate_every))
+               validation_data=val, validate_every=config.validate_every)
   _train('diabetes', arms, (x, context), test, None, config, args, out,
          results)
 
