@@ -14,6 +14,8 @@ from tensorflow_probability.python.internal import tensor_util
 from tfp_analytic.bijectors._base import BijectorBase
 from tfp_analytic.bijectors._base import parameter_assertions
 from tfp_analytic.bijectors._base import stored_property
+from tfp_analytic.bijectors.loop import apply_in_loop
+from tfp_analytic.bijectors.stack import Stack
 
 __all__ = ['RadialBase']
 
@@ -33,8 +35,45 @@ def _event_size(w):
   return tf.cast(tf.shape(w)[-1], w.dtype)
 
 
+def _radial_terms(f, t, inverse):
+  """`(f(t), log f'(t), log(f(t) / t))`; with `inverse`, `t` is the image:
+  `(r, -log f'(r), log(t / r))` with `r = f^{-1}(t)`.
+
+  Stacks of members that fix 0 and `OriginFixed` itself take the ratio from
+  the secant slopes (`OriginFixed.log_ratio`); any other `f` from the
+  quotient, or near 0 from the slopes (`_slope_and_ratio`).
+  """
+  if isinstance(f, Stack) and hasattr(f.wrapper, 'radial_step'):
+    return f.radial_terms(t, inverse)
+  if hasattr(f, 'radial_step'):
+    return apply_in_loop(lambda k: f, 1, t, 0, inverse, with_ratio=True)
+  if inverse:
+    r = f.inverse(t)
+    log_slope, log_ratio = _slope_and_ratio(f, r, t)
+    return r, -log_slope, log_ratio
+  rho = f.forward(t)
+  return (rho,) + _slope_and_ratio(f, t, rho)
+
+
+def _gain(new_radius, radius, log_gain):
+  """`new_radius / radius`, and at radius 0 its limit `exp(log_gain)`, shaped
+  to scale `w` (`[..., 1]`).
+
+  The quotient of the two radii keeps the output on the radius the scalar
+  map gave, also where `exp(log_gain)` would overflow or underflow; at the
+  center, where `w = 0`, the limit is capped at the largest float so that
+  the output is the center (never `inf * 0`) with the slope as gradient.
+  """
+  positive = radius > 0.
+  largest = np.log(np.finfo(radius.dtype.as_numpy_dtype).max) - 1.
+  gain = tf.where(positive,
+                  new_radius / tf.where(positive, radius, tf.ones_like(radius)),
+                  tf.exp(tf.minimum(log_gain, largest)))
+  return gain[..., tf.newaxis]
+
+
 def _slope_and_ratio(f, r, rho):
-  """`log f'(r)`, `f(r) / r` and `log(f(r) / r)`, exact in the limit `r -> 0`.
+  """`log f'(r)` and `log(f(r) / r)`, exact in the limit `r -> 0`.
 
   For small `r`, `f(r) = b(r) - b(0)` (OriginFixed) cancels, and `f(r) / r`
   is 0 / 0 at the center. Below `r = eps^(1/3)` take the ratio from the slopes
@@ -54,7 +93,7 @@ def _slope_and_ratio(f, r, rho):
     rho: `f(r)`.
 
   Returns:
-    `(log_slope, ratio, log_ratio)`, each broadcast to the batch shape.
+    `(log_slope, log_ratio)`, each broadcast to the batch shape.
   """
   threshold = np.finfo(r.dtype.as_numpy_dtype).eps ** (1. / 3.)
   one = tf.ones([], r.dtype)
@@ -66,8 +105,7 @@ def _slope_and_ratio(f, r, rho):
   log_ratio_small = log_slope_at_0 + tf.math.log1p(0.5 * tf.math.expm1(delta))
   ratio_large = tf.where(small, one, rho) / tf.where(small, one, r)
   log_ratio = tf.where(small, log_ratio_small, tf.math.log(ratio_large))
-  ratio = tf.where(small, tf.exp(log_ratio_small), ratio_large)
-  return log_slope, ratio, log_ratio
+  return log_slope, log_ratio
 
 
 class RadialBase(BijectorBase):
@@ -141,8 +179,8 @@ class RadialBase(BijectorBase):
     center, log_scale, w = self._scaled(x)
     r = _radius(w)
     f = self._radial_bijector_for(w, r)
-    log_slope, ratio, log_ratio = _slope_and_ratio(f, r, f.forward(r))
-    y = center + tf.exp(-log_scale) * ratio[..., tf.newaxis] * w
+    rho, log_slope, log_ratio = _radial_terms(f, r, inverse=False)
+    y = center + tf.exp(-log_scale) * _gain(rho, r, log_ratio) * w
     # The scaling by exp(s) cancels against exp(-s).
     log_det = log_slope + (_event_size(w) - 1.) * log_ratio
     return y, {'ildj': -log_det}
@@ -152,9 +190,9 @@ class RadialBase(BijectorBase):
     center, log_scale, w = self._scaled(y)
     rho = _radius(w)
     f = self._radial_bijector_for(w, rho)
-    log_slope, ratio, log_ratio = _slope_and_ratio(f, f.inverse(rho), rho)
-    x = center + tf.exp(-log_scale) * w / ratio[..., tf.newaxis]
-    log_det = log_slope + (_event_size(w) - 1.) * log_ratio
+    r, inverse_log_slope, log_ratio = _radial_terms(f, rho, inverse=True)
+    x = center + tf.exp(-log_scale) * _gain(r, rho, -log_ratio) * w
+    log_det = (_event_size(w) - 1.) * log_ratio - inverse_log_slope
     return x, {'ildj': -log_det}
 
   def _forward(self, x):

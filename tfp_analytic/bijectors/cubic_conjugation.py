@@ -80,6 +80,30 @@ def _conjugate(x, loc, shift, linear, cubic):
   return y, ldj
 
 
+def _log_secant(x0, dx, y0, dy, loc, linear, cubic):
+  """`log((y1 - y0) / (x1 - x0))` from the points and their images.
+
+  `y = loc + g^{-1}(g(u) + shift)` has the secant slope
+  `[g](u0, u1) / [g](v0, v1)`, the divided differences of the cubic `g`:
+  `[g](a, b) = linear (1 + (a^2 + a b + b^2) / w^2)`, `w^2 = linear / cubic`,
+  whose quadratic form is positive, so nothing cancels; and it needs the
+  images only through `v`, not through the cancelling difference `dy`.
+  Everything is divided by the largest `|.| / w` (at least 1), so nothing
+  overflows. At `dx = 0` it is the slope.
+  """
+  inv_width = tf.sqrt(cubic / linear)
+  u0, u1 = (x0 - loc) * inv_width, (x0 + dx - loc) * inv_width
+  v0, v1 = (y0 - loc) * inv_width, (y0 + dy - loc) * inv_width
+  k = tf.maximum(tf.maximum(tf.abs(u0), tf.abs(u1)),
+                 tf.maximum(tf.abs(v0), tf.abs(v1)))
+  inv_k = 1. / tf.stop_gradient(tf.maximum(k, 1.))
+  def scaled_form(a, b):
+    a, b = a * inv_k, b * inv_k
+    return tf.square(inv_k) + tf.square(a) + a * b + tf.square(b)
+  return (tf.math.log(scaled_form(u0, u1))
+          - tf.math.log(scaled_form(v0, v1)))
+
+
 class CubicConjugation(SelfInverseConjugation):
   """Odd-cubic conjugation of a shift: `Y = loc + g^{-1}(g(X - loc) + shift)`.
 
@@ -181,6 +205,10 @@ class CubicConjugation(SelfInverseConjugation):
   def _inverse_params(self):
     loc, shift, linear, cubic = self._forward_params()
     return loc, -shift, linear, cubic
+
+  def _log_secant(self, x0, dx, y0, dy):
+    loc, _, linear, cubic = self._forward_params()
+    return _log_secant(x0, dx, y0, dy, loc, linear, cubic)
 
   def _parameter_control_dependencies(self, is_init):
     return parameter_assertions(self, is_init, ('linear', 'cubic'), positive)

@@ -16,7 +16,7 @@ __all__ = ['LoopBijector', 'MAX_UNROLLED', 'apply_in_loop']
 MAX_UNROLLED = 8
 
 
-def apply_in_loop(member_at, n, x, event_ndims, inverse):
+def apply_in_loop(member_at, n, x, event_ndims, inverse, with_ratio=False):
   """`x` through `member_at(0), ..., member_at(n - 1)`, and the log-det.
 
   Up to `MAX_UNROLLED` members are applied one after another, so that XLA
@@ -31,10 +31,10 @@ def apply_in_loop(member_at, n, x, event_ndims, inverse):
     x: float `Tensor`.
     event_ndims: Python `int`, the members' event rank.
     inverse: Python `bool`; inverts the members, the last first.
-
-  Returns:
-    `(y, log_det)`: the log-det of the direction taken, with the shape of
-    `x` less `event_ndims` axes.
+    with_ratio: Python `bool`, for scalar members that fix 0 (`OriginFixed`):
+      each step is the member's `radial_step`, and the log-ratios
+      `log(f(x) / x)` add up to that of the composition (of `f(y) / y` when
+      `inverse`), with relative accuracy near 0.
 
   #### Example
 
@@ -47,10 +47,18 @@ def apply_in_loop(member_at, n, x, event_ndims, inverse):
       3, tf.zeros([2]), event_ndims=0, inverse=False)
   ldj.shape  # ==> [2]
   ```
+
+  Returns:
+    `(y, log_det)`: the log-det of the direction taken, with the shape of
+    `x` less `event_ndims` axes; with `with_ratio`, `(y, log_det,
+    log_ratio)`.
   """
 
-  def body(k, x, ldj):
+  def body(k, x, ldj, *log_ratio):
     member = member_at(n - 1 - k if inverse else k)
+    if with_ratio:
+      x_next, step, ratio = member.radial_step(x, inverse)
+      return k + 1, x_next, ldj + step, log_ratio[0] + ratio
     # The map first: members that cache their log-det with it reuse it.
     if inverse:
       x_next = member.inverse(x)
@@ -61,13 +69,13 @@ def apply_in_loop(member_at, n, x, event_ndims, inverse):
     return k + 1, x_next, ldj + step
 
   ldj = tf.zeros_like(x[(...,) + (0,) * event_ndims])
+  state = (x, ldj, ldj) if with_ratio else (x, ldj)
   if n <= MAX_UNROLLED:
     for k in range(n):
-      _, x, ldj = body(k, x, ldj)
-    return x, ldj
-  _, x, ldj = tf.while_loop(lambda k, *_: k < n, body,
-                            (tf.constant(0), x, ldj), maximum_iterations=n)
-  return x, ldj
+      state = body(k, *state)[1:]
+    return state
+  return tf.while_loop(lambda k, *_: k < n, body, (tf.constant(0), *state),
+                       maximum_iterations=n)[1:]
 
 
 class LoopBijector(BijectorBase, tfp.bijectors.AutoCompositeTensorBijector):

@@ -23,8 +23,9 @@ class _OriginFixed(BijectorBase):
 
   `b` may carry a batch shape (one bijection per batch member); `b(0)` then has
   that batch shape. Note that `b(r) - b(0)` loses the absolute precision
-  `eps * |b(0)|` for small `r`; `RadialFlow` takes its `r -> 0` limit from the
-  slopes instead of from `f(r) / r`.
+  `eps * |b(0)|` for small `r`; `log_ratio` gives `log(f(r) / r)` without
+  that loss when `b` is an analytic family (from its secant slope), and
+  radial flows take their ratios from it.
 
   #### Example
 
@@ -88,6 +89,47 @@ class _OriginFixed(BijectorBase):
   def _inverse_log_det_jacobian(self, y):
     return self.bijector.inverse_log_det_jacobian(
         y + self._offset(y.dtype), event_ndims=0)
+
+  def log_ratio(self, x, y):
+    """`log(f(x) / x)` for `x >= 0` and `y = f(x)`; `log f'(0)` at `x = 0`.
+
+    An analytic family gives it from its secant slope between 0 and `x`,
+    to relative accuracy however small `x` is and however much `f` bends
+    there (`y` is used only where the secant formula is insensitive to its
+    rounding); another `b` gives the plain quotient.
+    """
+    secant = getattr(self.bijector, '_log_secant', None)
+    if secant is not None:
+      return secant(tf.zeros_like(x), x, self._offset(x.dtype), y)
+    positive = x > 0.
+    one = tf.ones_like(x)
+    return tf.where(positive,
+                    tf.math.log(tf.where(positive, y, one) /
+                                tf.where(positive, x, one)),
+                    self.forward_log_det_jacobian(0. * x, event_ndims=0))
+
+  def radial_step(self, t, inverse=False):
+    """`(f(t), log f'(t), log(f(t) / t))` for a radius `t >= 0`; with
+    `inverse`, `(f^{-1}(t), -log f'(f^{-1}(t)), log(t / f^{-1}(t)))`.
+
+    The new radius is the plain one (`b(t) - b(0)`, or `b^{-1}(t + b(0))`)
+    where that cannot cancel much, the larger of the two radii being at
+    least `|b(0)|`; nearer 0 it is `t` times (divided by) the ratio, which
+    keeps relative accuracy however small `t` is.
+    """
+    offset = self._offset(t.dtype)
+    if inverse:
+      new = self.bijector.inverse(t + offset)
+      log_det = self.bijector.inverse_log_det_jacobian(t + offset, 0)
+      log_ratio = self.log_ratio(new, t)
+      scaled = t * tf.exp(-log_ratio)
+    else:
+      new = self.bijector.forward(t) - offset
+      log_det = self.bijector.forward_log_det_jacobian(t, 0)
+      log_ratio = self.log_ratio(t, new)
+      scaled = t * tf.exp(log_ratio)
+    plain = tf.maximum(t, new) >= tf.abs(offset)
+    return tf.where(plain, new, scaled), log_det, log_ratio
 
 
 class OriginFixed(_OriginFixed, CompositeIfWrapped):

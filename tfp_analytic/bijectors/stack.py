@@ -139,8 +139,9 @@ class Stack(LoopBijector):
   def _is_increasing(cls):
     return True
 
-  def _run(self, x, inverse):
-    """`x` through every member (last first if `inverse`), and the log-det."""
+  def _run(self, x, inverse, with_ratio=False):
+    """`x` through every member (last first if `inverse`), and the log-det;
+    with `with_ratio`, also the log-ratio (`apply_in_loop`)."""
     n, p = self._num_members, self._family.num_raw_params
     raw = tf.convert_to_tensor(self._raw)
     batch_shape = ps.shape(raw)[:-1]
@@ -167,7 +168,22 @@ class Stack(LoopBijector):
         member = self._wrapper(member, validate_args=self.validate_args)
       return member
 
-    return apply_in_loop(member_at, n, x, 0, inverse)
+    return apply_in_loop(member_at, n, x, 0, inverse, with_ratio)
+
+  def radial_terms(self, t, inverse=False):
+    """`(f(t), log f'(t), log(f(t) / t))` in one pass, for radii `t >= 0`.
+
+    Only for stacks whose members fix 0 (`wrapper=OriginFixed`, as
+    `origin_fixed_stack` builds them). The ratio comes from each member's
+    secant slope (`OriginFixed.log_ratio`), so it keeps relative accuracy
+    for radii of any size (`OriginFixed.radial_step`). With `inverse`, `t` is the image: the result is
+    `(f^{-1}(t), -log f'(f^{-1}(t)), log(t / f^{-1}(t)))`.
+    """
+    if not hasattr(self._wrapper, 'radial_step'):
+      raise ValueError('`radial_terms` needs members that fix 0 '
+                       '(`wrapper=OriginFixed`)')
+    return self._run(tf.convert_to_tensor(t, self.dtype), inverse,
+                     with_ratio=True)
 
 
 def stack_from_raw(family, raw, num_members=None, validate_args=False,
