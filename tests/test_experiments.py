@@ -92,6 +92,7 @@ def test_radial_grid_reduced_run_improves_and_is_labelled(tmp_path):
   for row in rows.values():
     assert row['test_nll'] < row['initial_test_nll']
     assert row['forward_kl'] == pytest.approx(row['test_nll'] + 0.855)
+    assert 0. <= row['round_trip_error'] < 1e-4
   # A rerun resumes every arm from its checkpoint: finished, so unchanged.
   assert (tmp_path / 'checkpoints' / 'cubic_conjugation_1x2').is_dir()
   assert cli.main(['radial-grid', '--quick', '--no-progress', '--out',
@@ -117,6 +118,7 @@ def test_lr_stability_records_divergence(tmp_path):
   stable, diverged = metrics['radial lr=0.01'], metrics['radial lr=1000']
   assert stable['stable'] and stable['diverged_step'] is None
   assert stable['test_nll'] < stable['initial_test_nll']
+  assert stable['round_trip_error'] < 1e-4
   assert not diverged['stable']
   assert 1 <= diverged['diverged_step'] <= 20 - 10 + 1
   assert diverged['skipped_steps'] >= 10

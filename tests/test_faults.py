@@ -236,8 +236,8 @@ def test_skipped_step_leaves_weights_and_optimizer_untouched(jit_compile):
 
   flow, optimizer, history, messages = run(6, [2, 5])
   clean_flow, clean_optimizer, _, clean_messages = run(4, [-1])
-  assert messages == ['NLL: skipped 2 of 6 steps whose loss or gradients '
-                      'were not finite (steps 2, 5)']
+  assert messages == ['NLL: skipped 2 of 6 steps that had a non-finite loss '
+                      'or gradient (steps 2, 5)']
   assert not clean_messages
   assert int(optimizer.iterations) == 4
   assert np.isnan(history['loss'][[1, 4]]).all()

@@ -1,5 +1,5 @@
 """Training: NLL on the paper's spiral per transform, reverse KL, schedules,
-checkpoints, Keras `fit` with callbacks, metrics.
+checkpoints, Keras `fit` with callbacks, metrics, the round-trip guard.
 """
 
 import os
@@ -7,10 +7,14 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 import tf_keras
 
+from tfp_analytic import bijectors as tfab
 from tfp_analytic import flows
 from tfp_analytic import train
+
+tfd = tfp.distributions
 
 
 def spiral(n, seed):
@@ -210,3 +214,51 @@ def test_progress_bar_stays_off_where_stderr_is_no_terminal(capfd):
   train.fit_nll(flow, spiral, num_steps=20, batch_size=16,
                 jit_compile=False, progress=True)
   assert 'it/s' not in capfd.readouterr().err
+
+
+def _folded_flow(dtype):
+  """Two radial layers about one center: the first squeezes the disc around
+  it by about 1e-60, the second blows it up by about 1e19. A bijection in
+  exact arithmetic, but in floating point the inverse sends a whole region
+  to one point: the round trip fails and `log_prob` is no density (it is
+  far above anything a standard normal pushed forward can reach here)."""
+  member = lambda magnitude: [0., magnitude, 0.]
+  raw = tf.constant([member(-30.) * 20, member(30.) * 20], dtype)
+  chain = tfab.RadialChain(tfab.CubicRational, tf.Variable(raw),
+                           tf.ones([2, 2], dtype), tf.zeros([2, 2], dtype))
+  return tfd.TransformedDistribution(
+      tfd.MultivariateNormalDiag(tf.zeros([2], dtype)), chain)
+
+
+@pytest.mark.parametrize('dtype', [tf.float32, tf.float64])
+def test_round_trip_error_tells_a_folded_flow_from_a_sound_one(dtype):
+  x = tf.constant(1. + 0.3 * np.random.default_rng(0).normal(size=(64, 2)),
+                  dtype)
+  sound = flows.radial_flow(2, num_centers=3, seed=0, dtype=dtype)
+  eps = np.finfo(dtype.as_numpy_dtype).eps
+  assert np.max(train.metrics.round_trip_error(sound, x)) < 64 * eps * 10
+  folded = train.metrics.round_trip_error(_folded_flow(dtype), x).numpy()
+  assert np.all(np.isfinite(folded)) and np.all(folded > 1e-2)
+
+
+def test_round_trip_tolerance_refuses_the_steps_of_a_folded_flow():
+  flow = _folded_flow(tf.float64)
+  before = [v.numpy() for v in flow.trainable_variables]
+  data = 1. + 0.3 * np.random.default_rng(0).normal(size=(256, 2))
+  with pytest.raises(FloatingPointError, match='round trip error above'):
+    train.fit_nll(flow, data, 5, batch_size=64, max_bad_steps=3,
+                  round_trip_tolerance=1e-3, progress=False)
+  for value, variable in zip(before, flow.trainable_variables):
+    np.testing.assert_array_equal(value, variable.numpy())
+
+
+def test_round_trip_tolerance_passes_sound_steps_and_reports_the_error():
+  flow = flows.radial_flow(2, num_centers=3, num_members=2, seed=0)
+  data = np.random.default_rng(0).normal(size=(256, 2)).astype(np.float32)
+  history = train.fit_nll(flow, data, 4, batch_size=64, progress=False,
+                          round_trip_tolerance=1e-3)
+  assert history['round_trip_error'].shape == (4,)
+  assert np.all(history['round_trip_error'] < 1e-5)
+  assert np.all(np.isfinite(history['loss']))
+  with pytest.raises(ValueError, match='round_trip_tolerance'):
+    train.fit_nll(flow, data, 4, batch_size=64, round_trip_tolerance=0.)

@@ -17,6 +17,7 @@ import tf_keras
 
 from tfp_analytic import flows
 from tfp_analytic.experiments import _config
+from tfp_analytic.train import metrics
 
 
 def prepare_output(args, config):
@@ -150,14 +151,25 @@ def traced_log_prob(flow):
   32-center radial flow took minutes per 100,000 points. The points (and a
   `flows.ConditionalFlow`'s contexts) must have the flow's dtype.
   """
+  return _traced(flow, flow.log_prob)
+
+
+def traced_round_trip_error(flow):
+  """`metrics.round_trip_error` of `flow` as a graph, as `traced_log_prob`."""
+  def error(x, *context):
+    return metrics.round_trip_error(flow(*context) if context else flow, x)
+  return _traced(flow, error)
+
+
+def _traced(flow, function):
+  """`function(x[, context])` traced once, for points of `flow`'s shape."""
   signature = [tf.TensorSpec([None, *flow.event_shape], flow.dtype)]
   if isinstance(flow, flows.ConditionalFlow):
     signature.append(tf.TensorSpec([None, flow.context_size], flow.dtype))
   # TensorFlow counts the traces of a method over every instance of its
   # class, and warns of frequent retracing when a run evaluates many flows
   # one after another; a partial is counted apart.
-  return tf.function(functools.partial(flow.log_prob),
-                     input_signature=signature)
+  return tf.function(functools.partial(function), input_signature=signature)
 
 
 def grid_2d(extent, size):

@@ -20,6 +20,12 @@ from tfp_analytic.experiments import targets
 from tfp_analytic.train import metrics
 
 
+# The largest relative error of `forward(inverse(x))` a training step may
+# leave (`train.fit_nll`'s `round_trip_tolerance`): a float32 flow in good
+# shape stays near 1e-6, a badly conditioned one reaches 1 and beyond.
+ROUND_TRIP_TOLERANCE = 1e-3
+
+
 @dataclasses.dataclass
 class Arm:
   """One flow of an experiment and how to train it.
@@ -74,6 +80,14 @@ def fit_arm(name, arm, data, test, args, steps, batch_size, entropy=None,
             out=None):
   """Trains one arm by NLL (see `fit_and_evaluate`) and prints its row.
 
+  Every step keeps the flow's round trip within `ROUND_TRIP_TOLERANCE`
+  (`train.fit_nll`'s `round_trip_tolerance`, unless the arm sets its own),
+  and the row records `round_trip_error`, the largest relative error of
+  `forward(inverse(x))` on the held-out points: a badly conditioned flow's
+  `log_prob` is no density, however good its NLL looks. An arm stopped by
+  refused steps (`FloatingPointError`) keeps its row: `diverged_step`, the
+  first step of the streak, and the metrics of the last accepted weights.
+
   With `out`, the arm's training is checkpointed in `<out>/checkpoints/
   <name>`, and a rerun of the same settings continues from there (an arm
   that finished trains no more), unless it stops early on validation data:
@@ -81,8 +95,8 @@ def fit_arm(name, arm, data, test, args, steps, batch_size, entropy=None,
 
   Returns:
     `(row, losses, log_prob)`: the arm's metrics (its `'paper'` entry
-    included), the loss of every step, and the trained flow's traced
-    `log_prob`. A `FloatingPointError` of `train.fit_nll` propagates.
+    included), the loss of every step (none for a diverged arm), and the
+    trained flow's traced `log_prob`.
   """
   log_prob = _common.traced_log_prob(arm.flow)
   dtype = arm.flow.dtype.as_numpy_dtype
@@ -93,24 +107,53 @@ def fit_arm(name, arm, data, test, args, steps, batch_size, entropy=None,
   if out is not None and 'validation_data' not in arm.fit_kwargs:
     checkpoints = str(Path(out) / 'checkpoints' /
                       re.sub(r'[^\w.=+-]+', '_', name))
-  history = train.fit_nll(arm.flow, data, steps, batch_size=batch_size,
-                          checkpoint_dir=checkpoints,
-                          **_common.fit_options(args), **arm.fit_kwargs)
+  fit_kwargs = dict(dict(round_trip_tolerance=ROUND_TRIP_TOLERANCE),
+                    **_common.fit_options(args), **arm.fit_kwargs)
   row = dict(parameters=_common.num_parameters(arm.flow),
              initial_test_nll=initial)
-  validation = arm.fit_kwargs.get('validation_data')
-  if validation is not None:
-    row.update(best_step=history['best_step'],
-               val_nll=metrics.mean_nll(log_prob, validation))
-  row['test_nll'] = metrics.mean_nll(log_prob, test)
-  if entropy is not None:
-    row['forward_kl'] = row['test_nll'] - entropy
-  row['paper'] = arm.paper
+  try:
+    history = train.fit_nll(arm.flow, data, steps, batch_size=batch_size,
+                            checkpoint_dir=checkpoints, **fit_kwargs)
+  except FloatingPointError as error:
+    history = dict(loss=np.array([]))
+    row['diverged_step'] = _first_refused_step(error)
+  if 'validation_data' in arm.fit_kwargs and 'best_step' in history:
+    row.update(best_step=history['best_step'], val_nll=metrics.mean_nll(
+        log_prob, arm.fit_kwargs['validation_data']))
+  row.update(_evaluate(arm.flow, log_prob, test, entropy), paper=arm.paper)
+  shown = lambda key, spec: ('not finite' if row[key] is None
+                             else format(row[key], spec))
   print(f'{name}: {row["parameters"]} parameters, test NLL {initial:.3f} '
-        f'-> {row["test_nll"]:.3f}'
-        + (f', forward KL {row["forward_kl"]:.3f}' if entropy is not None
-           else ''))
+        f'-> {shown("test_nll", ".3f")}'
+        + (f', forward KL {shown("forward_kl", ".3f")}' if entropy is not None
+           else '')
+        + f', round trip {shown("round_trip_error", ".1e")}'
+        + (f', diverged at step {row["diverged_step"]}'
+           if 'diverged_step' in row else ''))
   return row, history['loss'], log_prob
+
+
+def _evaluate(flow, log_prob, test, entropy):
+  """Test NLL, forward KL and round-trip error (each `None` if not finite)."""
+  nll = metrics.mean_nll(log_prob, test)
+  nll = float(nll) if np.isfinite(nll) else None
+  error = _common.traced_round_trip_error(flow)
+  parts = test if isinstance(test, tuple) else (test,)
+  worst = max(float(np.max(error(*(part[k:k + 4096] for part in parts))))
+              for k in range(0, len(parts[0]), 4096))
+  row = dict(test_nll=nll,
+             round_trip_error=worst if np.isfinite(worst) else None)
+  if entropy is not None:
+    row['forward_kl'] = None if nll is None else nll - entropy
+  return row
+
+
+def _first_refused_step(error):
+  """The first step of the streak that stopped training (-1 if unknown)."""
+  # "<streak> steps in a row (up to step <k>)": it began at k - streak + 1.
+  streak = re.search(r'(\d+) steps in a row \(up to step (\d+)\)',
+                     str(error))
+  return (int(streak.group(2)) - int(streak.group(1)) + 1 if streak else -1)
 
 
 def plot_densities(target_log_prob, entropy, log_probs, results, out,

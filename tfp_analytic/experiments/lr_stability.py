@@ -11,12 +11,13 @@ M = 3 (`spiral-radial`); `coupling`, the `spiral-coupling` flow (12 layers,
 ResNet conditioners of width 128). All use the same analytic family
 (`--family`), but `fourier` uses sinh conjugations, as in the paper.
 
-A step whose loss or gradients are not finite is skipped; after
-`--max-bad-steps` of them in a row training stops (`FloatingPointError`):
-the run diverged at the first step of that streak (`diverged_step`), and
-its test NLL is that of the last finite weights (`None` if not finite). A
-rate is *stable* for a model when its run finished without a skipped step
-and improved the test NLL.
+A step whose loss or gradients are not finite, or that breaks the flow's
+round trip (`_fit.ROUND_TRIP_TOLERANCE`), is refused; after
+`--max-bad-steps` of them in a row training stops: the run diverged at the
+first step of that streak (`diverged_step`), and its test NLL is that of
+the last accepted weights (`None` if not finite). A rate is *stable* for a
+model when its run finished without a refused step and improved the test
+NLL.
 Metrics per (model, rate): test NLL, forward KL, `diverged_step`,
 `skipped_steps`; per model: the highest stable rate and the best test NLL;
 `<radial model> / coupling`: the ratio of their highest stable rates.
@@ -38,7 +39,6 @@ from tfp_analytic.experiments import paper
 from tfp_analytic.experiments import spiral_coupling
 from tfp_analytic.experiments import spiral_radial
 from tfp_analytic.experiments import targets
-from tfp_analytic.train import metrics
 
 option = _config.option
 MODELS = ('radial', 'fourier', 'coupling')
@@ -64,7 +64,7 @@ class Config:
   coupling_layers: int = option(12, 'coupling layers', quick=2)
   coupling_width: int = option(128, 'ResNet width of the coupling flow',
                                quick=16)
-  max_bad_steps: int = option(10, 'non-finite steps in a row that stop a run')
+  max_bad_steps: int = option(10, 'refused steps in a row that stop a run')
   test_samples: int = option(100_000, 'held-out samples', quick=2000)
 
 
@@ -96,14 +96,10 @@ def train_at_rate(name, arm, test, args, config):
   """One run: its row, with `diverged_step` and `skipped_steps`."""
   with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter('always', RuntimeWarning)
-    try:
-      row = _fit.fit_arm(name, arm, targets.spiral_sample, test, args,
-                         config.steps, config.batch_size,
-                         entropy=targets.SPIRAL_ENTROPY)[0]
-      row['diverged_step'] = None
-    except FloatingPointError as error:
-      row = _diverged_row(arm, test, error)
-      print(f'{name}: diverged at step {row["diverged_step"]}')
+    row = _fit.fit_arm(name, arm, targets.spiral_sample, test, args,
+                       config.steps, config.batch_size,
+                       entropy=targets.SPIRAL_ENTROPY)[0]
+  row.setdefault('diverged_step', None)
   skipped = [re.search(r'skipped (\d+) of', str(w.message)) for w in caught]
   row['skipped_steps'] = sum(int(m.group(1)) for m in skipped if m)
   if row['diverged_step'] is not None:
@@ -112,21 +108,6 @@ def train_at_rate(name, arm, test, args, config):
                    and row['test_nll'] is not None
                    and row['test_nll'] < row['initial_test_nll'])
   return row
-
-
-def _diverged_row(arm, test, error):
-  """The row of a run stopped by non-finite steps: its last finite weights."""
-  # "<streak> steps in a row (up to step <k>)": the streak began at
-  # k - streak + 1.
-  streak = re.search(r'(\d+) steps in a row \(up to step (\d+)\)',
-                     str(error))
-  nll = metrics.mean_nll(_common.traced_log_prob(arm.flow), test)
-  nll = float(nll) if np.isfinite(nll) else None
-  return dict(parameters=_common.num_parameters(arm.flow),
-              initial_test_nll=None, test_nll=nll,
-              forward_kl=None if nll is None else nll - targets.SPIRAL_ENTROPY,
-              diverged_step=(int(streak.group(2)) - int(streak.group(1)) + 1
-                             if streak else -1), paper=None)
 
 
 def run(args):

@@ -8,6 +8,8 @@ import tensorflow as tf
 
 __all__ = ['Run']
 
+NOT_FINITE = 'had a non-finite loss or gradient'
+
 
 class Run:
   """Runs the steps: checkpoints, progress bar, skipped-step accounting.
@@ -20,12 +22,13 @@ class Run:
       `history.npz`, so that a resumed run returns the history of the whole
       run.
     every: Python `int`, steps between checkpoints.
-    max_bad_steps: Python `int`, non-finite steps in a row that stop the run.
+    max_bad_steps: Python `int`, refused steps in a row that stop the run.
     description: Python `str`, for the progress bar and the messages.
+    refusal: Python `str`, what makes a step refused, for the messages.
   """
 
   def __init__(self, checkpoint, directory, every, max_bad_steps,
-               description):
+               description, refusal=NOT_FINITE):
     self._step_count = tf.Variable(0, dtype=tf.int64, trainable=False)
     checkpoint.step = self._step_count
     self._manager, self._past, self._past_first = None, [], 1
@@ -37,7 +40,7 @@ class Run:
       self._past_first, self._past = _load_history(
           self._history_path, int(self._step_count.numpy()))
     self._every, self._max_bad = every, max_bad_steps
-    self._description = description
+    self._description, self._refusal = description, refusal
     self.skipped, self._streak = [], 0
 
   def __call__(self, step, make_inputs, num_steps, progress, on_step):
@@ -78,8 +81,8 @@ class Run:
         self._save(last, history)
     if self.skipped:
       warnings.warn(f'{self._description}: skipped {len(self.skipped)} of '
-                    f'{num_steps - first} steps whose loss or gradients were '
-                    f'not finite (steps {_steps_str(self.skipped)})',
+                    f'{num_steps - first} steps that {self._refusal} '
+                    f'(steps {_steps_str(self.skipped)})',
                     RuntimeWarning, stacklevel=4)
     return history
 
@@ -107,10 +110,10 @@ class Run:
       self._step_count.assign(k - self._streak)
       raise FloatingPointError(
           f'{self._description}: {self._streak} steps in a row (up to step '
-          f'{k}) had a non-finite loss or gradient, so training stopped. '
-          f'The flow keeps the weights of step {k - self._streak}, the last '
-          f'finite one. Check the data for NaN or inf, lower the learning '
-          f'rate or set `clip_norm`.')
+          f'{k}) {self._refusal}, so training stopped. The flow keeps the '
+          f'weights of step {k - self._streak}, the last accepted one. Check '
+          f'the data for NaN or inf, lower the learning rate, add warmup or '
+          f'set `clip_norm`.')
 
 
 def _load_history(path, num_steps):

@@ -85,7 +85,8 @@ def _default_optimizer(learning_rate, num_steps, warmup_steps,
 def _fit(flow, per_example_loss, make_inputs, num_steps, batch_size, *,
          learning_rate, warmup_steps, final_learning_rate, clip_norm,
          optimizer, strategy, jit_compile, checkpoint_dir, checkpoint_every,
-         progress, max_bad_steps, description, summarize=None, on_step=None):
+         progress, max_bad_steps, description, summarize=None, on_step=None,
+         refusal=_loop.NOT_FINITE):
   """Minimizes `mean(per_example_loss(inputs))` step by step.
 
   `per_example_loss(step_inputs, local_batch_size)` runs in each replica and
@@ -115,7 +116,8 @@ def _fit(flow, per_example_loss, make_inputs, num_steps, batch_size, *,
   step = _step.make_step(variables, per_example_loss, optimizer, strategy,
                          batch_size, summarize, jit_compile)
   run = _loop.Run(tf.train.Checkpoint(flow=flow, optimizer=optimizer),
-             checkpoint_dir, checkpoint_every, max_bad_steps, description)
+             checkpoint_dir, checkpoint_every, max_bad_steps, description,
+             refusal)
   history = run(step, make_inputs, num_steps, progress, on_step)
   result = {'loss': np.array([float(loss) for loss, _ in history])}
   for key in (history[0][1] if history else {}):
@@ -127,7 +129,8 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
             warmup_steps=0, final_learning_rate=None, clip_norm=None,
             optimizer=None, seed=0, strategy=None, jit_compile=None,
             checkpoint_dir=None, checkpoint_every=1000, progress=True,
-            validation_data=None, validate_every=250, max_bad_steps=10):
+            validation_data=None, validate_every=250, max_bad_steps=10,
+            round_trip_tolerance=None):
   """Trains `flow` by maximum likelihood: minimizes `-mean(log_prob(x))`.
 
   A `flows.ConditionalFlow` trains on pairs: it minimizes
@@ -154,11 +157,20 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
       training NLL keeps falling as the held-out one rises). It is checked
       as `data` is.
     validate_every: Python `int`.
+    round_trip_tolerance: optional Python `float`. A deep flow can become so
+      badly conditioned that its computed inverse is far from the true one,
+      and its `log_prob` no density (`metrics.round_trip_error`); NLL
+      training then exploits the error. With a tolerance, each step also
+      pushes its batch through the inverse and back, and a step whose
+      largest relative error exceeds it is refused like a non-finite one
+      (and counts towards `max_bad_steps`). It costs one more forward pass
+      per step.
 
   Returns:
     dict with `'loss'`: numpy array of the mean NLL of each step run; with
     `validation_data` also `'validation'`, rows `(step, mean NLL)`, and
-    `'best_step'`.
+    `'best_step'`; with `round_trip_tolerance`, `'round_trip_error'`, the
+    largest of each step's batch.
 
   #### Example
 
@@ -173,16 +185,17 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
   ```
   """
   _checks.check_size('batch_size', batch_size)
+  nll = _NLL(flow, round_trip_tolerance)
   if callable(data):
     def per_example_loss(seed, local_batch_size):
       batch = data(local_batch_size, _replica_seed(seed))
-      return -flow.log_prob(*_checks.check_batch(flow, batch)), {}
+      return nll(_checks.check_batch(flow, batch))
     make_inputs = lambda start: _batch_seeds(seed, start)
   else:
     data = _checks.check_examples(flow, data, min_examples=batch_size)
     def per_example_loss(batch, local_batch_size):
       del local_batch_size
-      return -flow.log_prob(*batch), {}
+      return nll(batch)
     make_inputs = lambda start: _minibatches(data, batch_size, seed, strategy,
                                              start)
   best = None
@@ -194,10 +207,40 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
                 optimizer=optimizer, strategy=strategy,
                 jit_compile=jit_compile, checkpoint_dir=checkpoint_dir,
                 checkpoint_every=checkpoint_every, progress=progress,
-                max_bad_steps=max_bad_steps, description='NLL', on_step=best)
+                max_bad_steps=max_bad_steps, description='NLL', on_step=best,
+                summarize=nll.summarize, refusal=nll.refusal)
   if best is not None:
     result.update(best.restore())
   return result
+
+
+class _NLL:
+  """The per-example NLL of a batch, refused where the round trip fails."""
+
+  def __init__(self, flow, tolerance):
+    self._flow, self._tolerance = flow, tolerance
+    self.summarize, self.refusal = None, _loop.NOT_FINITE
+    if tolerance is not None:
+      if isinstance(tolerance, bool) or not (
+          isinstance(tolerance, (int, float)) and tolerance > 0):
+        raise ValueError(f'`round_trip_tolerance` must be a positive number, '
+                         f'got {tolerance!r}')
+      self.summarize = lambda diagnostics: {
+          'round_trip_error': tf.reduce_max(diagnostics['round_trip_error'])}
+      self.refusal += (f', or a round trip error above '
+                       f'`round_trip_tolerance` ({tolerance:g})')
+
+  def __call__(self, batch):
+    losses = -self._flow.log_prob(*batch)
+    if self._tolerance is None:
+      return losses, {}
+    dist = (self._flow(batch[1]) if isinstance(self._flow, ConditionalFlow)
+            else self._flow)
+    error = metrics.round_trip_error(dist, batch[0])
+    # A NaN loss makes the step refused, as a non-finite one is.
+    nan = tf.constant(np.nan, losses.dtype)
+    return (tf.where(error <= self._tolerance, losses, nan),
+            {'round_trip_error': error})
 
 
 class _BestOnValidation:
