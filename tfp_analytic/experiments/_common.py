@@ -204,7 +204,7 @@ def plot_densities_2d(log_densities, out, extent, size=120,
     density = np.exp(np.asarray(log_density(points))).reshape(size, size)
     image = ax.imshow(np.nan_to_num(density), origin='lower', cmap='magma',
                       extent=(xs[0], xs[-1], xs[0], xs[-1]))
-    if nll is not None and title in nll:
+    if nll is not None and nll.get(title) is not None:
       title = f'{title}\nNLL {nll[title]:.3f}'
     ax.set_title(title, fontsize=9)
     ax.set_xlabel('$x_1$')

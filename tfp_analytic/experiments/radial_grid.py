@@ -89,7 +89,8 @@ def run(args):
             out=out)
         results[name] = dict(row, family=family, centers=centers,
                              copies=copies)
-        if family not in best or row['test_nll'] < best[family][0]:
+        if row['test_nll'] is not None and (
+            family not in best or row['test_nll'] < best[family][0]):
           best[family] = (row['test_nll'], name, log_prob)
         _common.write_metrics(out, results)
   _plot_grid(results, config, out)
@@ -111,6 +112,8 @@ def _plot_grid(results, config, out):
     for centers, color in zip(config.centers, colors):
       kl = [results[row_name(family, centers, k)]['forward_kl']
             for k in config.copies]
+      # A cell whose last accepted weights give no finite NLL: no point.
+      kl = [np.nan if value is None else value for value in kl]
       ax.plot(config.copies, kl, 'o-', color=color, label=f'{centers} centers')
     ax.axhline(0.2, color='0.5', ls='--', lw=1.,
                label='paper: < 0.2 at 40 centers, 16-32 copies')
