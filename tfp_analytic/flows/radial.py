@@ -251,12 +251,15 @@ def radial_flow(event_size, num_centers=8, transform='cubic_conjugation',
   #### Example
 
   ```python
+  import tensorflow as tf
   from tfp_analytic import flows
   flow = flows.radial_flow(2, num_centers=4, transform='sinh_conjugation',
                            num_members=3, angular='fourier', num_modes=1,
                            seed=0)
   x = flow.sample(5, seed=(0, 1))
-  flow.log_prob(x) - flow.distribution.log_prob(x)  # ==> [0.] * 5
+  # It starts at the identity: the base density, to float32 round-off.
+  gap = flow.log_prob(x) - flow.distribution.log_prob(x)
+  bool(tf.reduce_max(tf.abs(gap)) < 1e-5)  # ==> True
   ```
   """
   if conditional.check_context_size(context_size) is not None:
