@@ -251,10 +251,11 @@ def test_consecutive_bad_steps_stop_with_the_last_good_weights(tmp_path):
   tf_keras.utils.set_random_seed(0)
   flow = _flow()
   with pytest.raises(FloatingPointError,
-                     match='3 steps in a row .* weights of step 2'):
+                     match='3 steps in a row .* weights of step 2') as e:
     train.fit_nll(flow, _nan_at(batch, [3, 4, 5, 6, 7]), 10, batch_size=32,
                   max_bad_steps=3, checkpoint_dir=directory,
                   checkpoint_every=1, jit_compile=False, progress=False)
+  assert e.value.first_refused_step == 3
   tf_keras.utils.set_random_seed(0)
   good = _flow()
   train.fit_nll(good, _nan_at(batch, [-1]), 2, batch_size=32,

@@ -245,9 +245,10 @@ def test_round_trip_tolerance_refuses_the_steps_of_a_folded_flow():
   flow = _folded_flow(tf.float64)
   before = [v.numpy() for v in flow.trainable_variables]
   data = 1. + 0.3 * np.random.default_rng(0).normal(size=(256, 2))
-  with pytest.raises(FloatingPointError, match='round trip error above'):
+  with pytest.raises(FloatingPointError, match='round trip error above') as e:
     train.fit_nll(flow, data, 5, batch_size=64, max_bad_steps=3,
                   round_trip_tolerance=1e-3, progress=False)
+  assert e.value.first_refused_step == 1
   for value, variable in zip(before, flow.trainable_variables):
     np.testing.assert_array_equal(value, variable.numpy())
 

@@ -116,7 +116,7 @@ def fit_arm(name, arm, data, test, args, steps, batch_size, entropy=None,
                             checkpoint_dir=checkpoints, **fit_kwargs)
   except FloatingPointError as error:
     history = dict(loss=np.array([]))
-    row['diverged_step'] = _first_refused_step(error)
+    row['diverged_step'] = error.first_refused_step
   if 'validation_data' in arm.fit_kwargs and 'best_step' in history:
     row.update(best_step=history['best_step'], val_nll=metrics.mean_nll(
         log_prob, arm.fit_kwargs['validation_data']))
@@ -146,14 +146,6 @@ def _evaluate(flow, log_prob, test, entropy):
   if entropy is not None:
     row['forward_kl'] = None if nll is None else nll - entropy
   return row
-
-
-def _first_refused_step(error):
-  """The first step of the streak that stopped training (-1 if unknown)."""
-  # "<streak> steps in a row (up to step <k>)": it began at k - streak + 1.
-  streak = re.search(r'(\d+) steps in a row \(up to step (\d+)\)',
-                     str(error))
-  return (int(streak.group(2)) - int(streak.group(1)) + 1 if streak else -1)
 
 
 def plot_densities(target_log_prob, entropy, log_probs, results, out,

@@ -108,12 +108,14 @@ class Run:
     if self._streak >= self._max_bad:
       # The weights are those after step k - streak; so is the checkpoint.
       self._step_count.assign(k - self._streak)
-      raise FloatingPointError(
+      error = FloatingPointError(
           f'{self._description}: {self._streak} steps in a row (up to step '
           f'{k}) {self._refusal}, so training stopped. The flow keeps the '
           f'weights of step {k - self._streak}, the last accepted one. Check '
           f'the data for NaN or inf, lower the learning rate, add warmup or '
           f'set `clip_norm`.')
+      error.first_refused_step = k - self._streak + 1
+      raise error
 
 
 def _load_history(path, num_steps):

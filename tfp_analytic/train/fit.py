@@ -53,7 +53,8 @@ _FIT_ARGS_DOC = """
       an inf is skipped: neither the variables nor the optimizer's state
       change, and a `RuntimeWarning` at the end counts such steps. After
       `max_bad_steps` of them in a row, training stops with a
-      `FloatingPointError`; the flow keeps the weights of the last finite
+      `FloatingPointError` whose `first_refused_step` attribute is the first
+      step of the streak; the flow keeps the weights of the last finite
       step, and so does the checkpoint written then.
 """
 
