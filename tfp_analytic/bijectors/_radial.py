@@ -14,7 +14,6 @@ from tensorflow_probability.python.internal import tensor_util
 from tfp_analytic.bijectors._base import BijectorBase
 from tfp_analytic.bijectors._base import parameter_assertions
 from tfp_analytic.bijectors._base import stored_property
-from tfp_analytic.bijectors.loop import apply_in_loop
 from tfp_analytic.bijectors.stack import Stack
 
 __all__ = ['RadialBase']
@@ -46,7 +45,7 @@ def _radial_terms(f, t, inverse):
   if isinstance(f, Stack) and hasattr(f.wrapper, 'radial_step'):
     return f.radial_terms(t, inverse)
   if hasattr(f, 'radial_step'):
-    return apply_in_loop(lambda k: f, 1, t, 0, inverse, with_ratio=True)
+    return f.radial_step(t, inverse)
   if inverse:
     r = f.inverse(t)
     log_slope, log_ratio = _slope_and_ratio(f, r, t)

@@ -98,9 +98,13 @@ class _OriginFixed(BijectorBase):
     there (`y` is used only where the secant formula is insensitive to its
     rounding); another `b` gives the plain quotient.
     """
+    return self._log_ratio(x, y, self._offset(x.dtype))
+
+  def _log_ratio(self, x, y, offset):
+    """`log_ratio`, given the offset `b(0)`."""
     secant = getattr(self.bijector, '_log_secant', None)
     if secant is not None:
-      return secant(tf.zeros_like(x), x, self._offset(x.dtype), y)
+      return secant(tf.zeros_like(x), x, offset, y)
     positive = x > 0.
     one = tf.ones_like(x)
     return tf.where(positive,
@@ -119,14 +123,15 @@ class _OriginFixed(BijectorBase):
     """
     offset = self._offset(t.dtype)
     if inverse:
-      new = self.bijector.inverse(t + offset)
-      log_det = self.bijector.inverse_log_det_jacobian(t + offset, 0)
-      log_ratio = self.log_ratio(new, t)
+      shifted = t + offset
+      new = self.bijector.inverse(shifted)
+      log_det = self.bijector.inverse_log_det_jacobian(shifted, 0)
+      log_ratio = self._log_ratio(new, t, offset)
       scaled = t * tf.exp(-log_ratio)
     else:
       new = self.bijector.forward(t) - offset
       log_det = self.bijector.forward_log_det_jacobian(t, 0)
-      log_ratio = self.log_ratio(t, new)
+      log_ratio = self._log_ratio(t, new, offset)
       scaled = t * tf.exp(log_ratio)
     plain = tf.maximum(t, new) >= tf.abs(offset)
     return tf.where(plain, new, scaled), log_det, log_ratio

@@ -176,8 +176,9 @@ class Stack(LoopBijector):
     Only for stacks whose members fix 0 (`wrapper=OriginFixed`, as
     `origin_fixed_stack` builds them). The ratio comes from each member's
     secant slope (`OriginFixed.log_ratio`), so it keeps relative accuracy
-    for radii of any size (`OriginFixed.radial_step`). With `inverse`, `t` is the image: the result is
-    `(f^{-1}(t), -log f'(f^{-1}(t)), log(t / f^{-1}(t)))`.
+    for radii of any size (`OriginFixed.radial_step`). With `inverse`, `t`
+    is the image: the result is `(f^{-1}(t), -log f'(f^{-1}(t)),
+    log(t / f^{-1}(t)))`.
     """
     if not hasattr(self._wrapper, 'radial_step'):
       raise ValueError('`radial_terms` needs members that fix 0 '
