@@ -147,6 +147,12 @@ def test_spiral_radial_best_radial_row():
   row = spiral_radial.best_radial_row(results, (0, 1, 2))
   assert (row['modes'], row['test_nll']) == (1, -0.6)
   assert row['paper']['test_nll'] == '-0.79'
+  results['M=1'] = dict(test_nll=None, forward_kl=None)  # diverged
+  assert spiral_radial.best_radial_row(results, (0, 1, 2))['modes'] == 2
+  for m in (0, 2):
+    results[f'M={m}'] = dict(test_nll=None, forward_kl=None)
+  row = spiral_radial.best_radial_row(results, (0, 1, 2))
+  assert (row['modes'], row['test_nll']) == (None, None)
 
 
 def test_spiral_radial_parameter_counts():

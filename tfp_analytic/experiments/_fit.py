@@ -148,6 +148,14 @@ def _evaluate(flow, log_prob, test, entropy):
   return row
 
 
+def lowest_test_nll(results, names):
+  """The name among `names` whose row has the lowest finite test NLL, or
+  `None` where no row has one (every arm diverged)."""
+  finite = [name for name in names if results[name]['test_nll'] is not None]
+  return min(finite, key=lambda name: results[name]['test_nll'],
+             default=None)
+
+
 def plot_densities(target_log_prob, entropy, log_probs, results, out,
                    extent, quick):
   """The target's density beside each flow's, held-out NLLs under them."""

@@ -161,8 +161,9 @@ def run(args):
       arms[f'{model}/{transform}'] = _fit.Arm(flow, schedule)
   results, _ = _fit.fit_and_evaluate(arms, train_data, test, out, args,
                                      config.steps, batch_size)
-  best = min(arms, key=lambda name: results[name]['test_nll'])
-  _plot_samples(test, arms[best].flow, best, args.seed, out)
+  best = _fit.lowest_test_nll(results, arms)
+  if best is not None:
+    _plot_samples(test, arms[best].flow, best, args.seed, out)
   _plot_test_nll(results, out)
   return results
 
@@ -185,7 +186,9 @@ def _plot_test_nll(results, out):
   plt = _common.pyplot()
   names = list(results)
   fig, ax = plt.subplots(figsize=(1 + 0.9 * len(names), 3))
-  ax.bar(names, [results[n]['test_nll'] for n in names])
+  # A diverged arm (no finite NLL) keeps its place, with no bar.
+  ax.bar(names, [np.nan if results[n]['test_nll'] is None
+                 else results[n]['test_nll'] for n in names])
   ax.set_ylabel('test NLL (nats)')
   ax.tick_params(axis='x', labelrotation=45, labelsize=8)
   return _common.save_figure(fig, out, 'test_nll.png')
