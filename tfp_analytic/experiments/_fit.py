@@ -45,8 +45,9 @@ class Arm:
 
 
 def fit_and_evaluate(arms, data, test, out, args, steps, batch_size,
-                     entropy=None):
-  """Trains each arm by NLL and writes `metrics.json` and the curves.
+                     entropy=None, results=None, curves='training_curve.png'):
+  """Trains each arm by NLL, writing `metrics.json` after every arm (a run
+  cut short keeps what it learned), then the curves.
 
   Args:
     arms: dict from a row name to an `Arm`.
@@ -59,20 +60,23 @@ def fit_and_evaluate(arms, data, test, out, args, steps, batch_size,
     steps: training steps of every arm.
     batch_size: training batch size of every arm.
     entropy: the target's entropy, if known: each row gets the forward KL
-      `test_nll - entropy`, and the metrics `target_entropy`.
+      `test_nll - entropy`.
+    results: the metrics to add the rows to, for an experiment of several
+      tasks; by default new ones, with `target_entropy` when it is known.
+    curves: the file name of the training curves' figure.
 
   Returns:
     `(results, log_probs)`: the metrics (a dict by row name), and each
     trained flow's traced `log_prob`.
   """
-  results, histories, log_probs = {}, {}, {}
+  if results is None:
+    results = {} if entropy is None else dict(target_entropy=entropy)
+  histories, log_probs = {}, {}
   for name, arm in arms.items():
     results[name], histories[name], log_probs[name] = fit_arm(
         name, arm, data, test, args, steps, batch_size, entropy, out=out)
-  if entropy is not None:
-    results['target_entropy'] = entropy
-  _common.write_metrics(out, results)
-  _common.plot_training_curves(histories, out, ylabel='NLL')
+    _common.write_metrics(out, results)
+  _common.plot_training_curves(histories, out, ylabel='NLL', name=curves)
   return results, log_probs
 
 

@@ -203,20 +203,11 @@ def _arms(task, config, event_size, context_size, **fit_kwargs):
 
 
 def _train(task, arms, data, test, entropy, config, args, out, results):
-  """Trains the arms of one task (see `_fit.fit_arm`) into `results`.
-
-  `metrics.json` is written after every arm, so that a run cut short keeps
-  what it learned. Returns each trained flow's traced `log_prob`.
-  """
-  histories, log_probs = {}, {}
-  for name, arm in arms.items():
-    results[name], histories[name], log_probs[name] = _fit.fit_arm(
-        name, arm, data, test, args, config.steps, config.batch_size,
-        entropy, out=out)
-    _common.write_metrics(out, results)
-  _common.plot_training_curves(histories, out, ylabel='NLL',
-                               name=f'training_curve_{task}.png')
-  return log_probs
+  """Trains the arms of one task into `results`; returns each trained
+  flow's traced `log_prob`."""
+  return _fit.fit_and_evaluate(
+      arms, data, test, out, args, config.steps, config.batch_size, entropy,
+      results=results, curves=f'training_curve_{task}.png')[1]
 
 
 def _run_arc(config, args, out, results):
