@@ -263,3 +263,29 @@ def test_round_trip_tolerance_passes_sound_steps_and_reports_the_error():
   assert np.all(np.isfinite(history['loss']))
   with pytest.raises(ValueError, match='round_trip_tolerance'):
     train.fit_nll(flow, data, 4, batch_size=64, round_trip_tolerance=0.)
+
+
+def test_flow_model_round_trip_tolerance_refuses_a_folded_flow():
+  flow = _folded_flow(tf.float64)
+  before = [v.numpy() for v in flow.trainable_variables]
+  data = 1. + 0.3 * np.random.default_rng(0).normal(size=(256, 2))
+  model = train.FlowModel(flow, max_bad_steps=3, round_trip_tolerance=1e-3)
+  model.compile(optimizer=tf_keras.optimizers.Adam(1e-2))
+  with pytest.raises(FloatingPointError, match='round trip error above'):
+    model.fit(data, batch_size=64, epochs=1, verbose=0)
+  for value, variable in zip(before, flow.trainable_variables):
+    np.testing.assert_array_equal(value, variable.numpy())
+
+
+def test_flow_model_round_trip_tolerance_passes_a_sound_flow():
+  flow = flows.radial_flow(2, num_centers=3, num_members=2, seed=0)
+  data = np.random.default_rng(0).normal(size=(256, 2)).astype(np.float32)
+  model = train.FlowModel(flow, round_trip_tolerance=1e-3)
+  model.compile(optimizer=tf_keras.optimizers.Adam(1e-3))
+  logs = model.fit(data, batch_size=64, epochs=2, verbose=0).history
+  assert logs['skipped_steps'] == [0., 0.]
+  assert all(0. <= error < 1e-5 for error in logs['round_trip_error'])
+  assert [m.name for m in train.FlowModel(flow).metrics] == [
+      'loss', 'skipped_steps']
+  with pytest.raises(ValueError, match='round_trip_tolerance'):
+    train.FlowModel(flow, round_trip_tolerance=-1.)

@@ -14,6 +14,7 @@ import tf_keras
 
 from tfp_analytic.flows.conditional import ConditionalFlow
 from tfp_analytic.train import _checks
+from tfp_analytic.train import _guard
 from tfp_analytic.train import _loop
 from tfp_analytic.train import _step
 from tfp_analytic.train import metrics
@@ -214,40 +215,19 @@ def fit_nll(flow, data, num_steps, batch_size=256, learning_rate=1e-3, *,
   return result
 
 
-# The points of each batch whose round trip `round_trip_tolerance` checks.
-_ROUND_TRIP_POINTS = 32
-
-
 class _NLL:
   """The per-example NLL of a batch, refused where the round trip fails."""
 
   def __init__(self, flow, tolerance):
-    self._flow, self._tolerance = flow, tolerance
-    self.summarize, self.refusal = None, _loop.NOT_FINITE
-    if tolerance is not None:
-      if isinstance(tolerance, bool) or not (
-          isinstance(tolerance, (int, float)) and tolerance > 0):
-        raise ValueError(f'`round_trip_tolerance` must be a positive number, '
-                         f'got {tolerance!r}')
-      self.summarize = lambda diagnostics: {
-          'round_trip_error': tf.reduce_max(diagnostics['round_trip_error'])}
-      self.refusal += (f', or a round trip error above '
-                       f'`round_trip_tolerance` ({tolerance:g})')
+    self._flow = flow
+    self._guard = _guard.RoundTripGuard(flow, tolerance)
+    self.refusal = _loop.NOT_FINITE + self._guard.refusal
+    self.summarize = None if tolerance is None else (lambda diagnostics: {
+        'round_trip_error': tf.reduce_max(diagnostics['round_trip_error'])})
 
   def __call__(self, batch):
-    losses = -self._flow.log_prob(*batch)
-    if self._tolerance is None:
-      return losses, {}
-    # The weights, not the points, break a round trip: a few points of the
-    # batch tell, at a fraction of a pass over all of them.
-    probe = [part[:_ROUND_TRIP_POINTS] for part in batch]
-    dist = (self._flow(probe[1]) if isinstance(self._flow, ConditionalFlow)
-            else self._flow)
-    error = metrics.round_trip_error(dist, probe[0])
-    # A NaN loss makes the step refused, as a non-finite one is.
-    nan = tf.constant(np.nan, losses.dtype)
-    return (tf.where(tf.reduce_max(error) <= self._tolerance, losses, nan),
-            {'round_trip_error': error})
+    losses, error = self._guard(-self._flow.log_prob(*batch), *batch)
+    return losses, ({} if error is None else {'round_trip_error': error})
 
 
 class _BestOnValidation:

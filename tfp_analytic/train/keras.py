@@ -8,6 +8,8 @@ import tf_keras
 
 from tfp_analytic.flows.conditional import ConditionalFlow
 from tfp_analytic.train import _checks
+from tfp_analytic.train import _guard
+from tfp_analytic.train import _loop
 from tfp_analytic.train import _step
 
 __all__ = ['FlowModel']
@@ -44,10 +46,16 @@ class FlowModel(tf_keras.Model):
   holds the logs up to then. (With `steps_per_execution > 1`, an execution
   counts towards the streak only if all of its steps were skipped.)
 
+  With `round_trip_tolerance`, a step is also skipped when it leaves the
+  flow's round trip off by more than that, as in `train.fit_nll`; the logs
+  then carry `round_trip_error`, the mean over the epoch's steps of the
+  largest error of each step's probe.
+
   Args:
     flow: a distribution with trainable variables (e.g. from
       `tfp_analytic.flows`), or a `flows.ConditionalFlow`.
     max_bad_steps: Python `int`, skipped steps in a row that stop `fit`.
+    round_trip_tolerance: optional Python `float`, as in `train.fit_nll`.
     **kwargs: passed to `tf_keras.Model`.
 
   #### Example
@@ -65,17 +73,22 @@ class FlowModel(tf_keras.Model):
   ```
   """
 
-  def __init__(self, flow, max_bad_steps=10, **kwargs):
+  def __init__(self, flow, max_bad_steps=10, round_trip_tolerance=None,
+               **kwargs):
     _checks.check_size('max_bad_steps', max_bad_steps)
+    self._guard = _guard.RoundTripGuard(flow, round_trip_tolerance)
     super().__init__(**{'dtype': flow.dtype, **kwargs})
     self.flow = flow
     self.max_bad_steps = max_bad_steps
     self._loss_tracker = tf_keras.metrics.Mean(name='loss')
     self._skipped_tracker = tf_keras.metrics.Sum(name='skipped_steps')
+    self._round_trip_tracker = tf_keras.metrics.Mean(name='round_trip_error')
 
   @property
   def metrics(self):
-    return [self._loss_tracker, self._skipped_tracker]
+    guarded = self._guard.tolerance is not None
+    return [self._loss_tracker, self._skipped_tracker,
+            *([self._round_trip_tracker] if guarded else [])]
 
   def _samples(self, x, name):
     """Checked arrays as `Tensor`s of the flow's dtype; others unchanged.
@@ -113,7 +126,8 @@ class FlowModel(tf_keras.Model):
       arguments['validation_data'] = (
           (validation,) if isinstance(self.flow, ConditionalFlow) and
           isinstance(validation, tuple) else validation)
-    stop = _StopOnBadSteps(self.max_bad_steps)
+    stop = _StopOnBadSteps(self.max_bad_steps,
+                           _loop.NOT_FINITE + self._guard.refusal)
     arguments['callbacks'] = [*(arguments.get('callbacks') or []), stop]
     history = super().fit(**arguments)
     if stop.message is not None:
@@ -131,9 +145,13 @@ class FlowModel(tf_keras.Model):
     return self.flow.log_prob(*(tf.cast(part, self.flow.dtype)
                                 for part in tf.nest.flatten(inputs)))
 
-  def _nll(self, data):
+  def _nll(self, data, guarded=False):
     x, _, sample_weight = tf_keras.utils.unpack_x_y_sample_weight(data)
     nll = -self.call(x)
+    if guarded and self._guard.tolerance is not None:
+      nll, error = self._guard(nll, *(tf.cast(part, self.flow.dtype)
+                                      for part in tf.nest.flatten(x)))
+      self._round_trip_tracker.update_state(tf.reduce_max(error))
     if sample_weight is None:
       return tf.reduce_mean(nll)
     return tf.reduce_sum(nll * sample_weight) / tf.reduce_sum(sample_weight)
@@ -141,7 +159,7 @@ class FlowModel(tf_keras.Model):
   def train_step(self, data):
     replicas = tf.distribute.get_replica_context()
     with tf.GradientTape() as tape:
-      loss = self._nll(data)
+      loss = self._nll(data, guarded=True)
       # This replica's share of the mean over replicas, which add up.
       share = loss / replicas.num_replicas_in_sync
     variables = self.trainable_variables
@@ -170,11 +188,12 @@ class _StopOnBadSteps(tf_keras.callbacks.Callback):
 
   Args:
     max_bad_steps: Python `int`.
+    refusal: what the skipped steps had, for the message.
   """
 
-  def __init__(self, max_bad_steps):
+  def __init__(self, max_bad_steps, refusal):
     super().__init__()
-    self._max_bad = max_bad_steps
+    self._max_bad, self._refusal = max_bad_steps, refusal
     self._streak, self._epoch, self._batch, self._skipped = 0, 0, -1, 0
     self.message = None
 
@@ -190,8 +209,8 @@ class _StopOnBadSteps(tf_keras.callbacks.Callback):
       self.model.stop_training = True
       self.message = (
           f'FlowModel.fit: {self._streak} steps in a row (up to step '
-          f'{batch + 1} of epoch {self._epoch + 1}) had a non-finite loss or '
-          f'gradient, so training stopped. The model keeps the weights from '
-          f'before them, the last finite step; `model.history` holds the '
+          f'{batch + 1} of epoch {self._epoch + 1}) {self._refusal}, so '
+          f'training stopped. The model keeps the weights from before them, '
+          f'the last accepted step; `model.history` holds the '
           f'logs up to then. Check the data for NaN or inf, lower the '
           f'learning rate or set the optimizer\'s `global_clipnorm`.')
