@@ -11,8 +11,9 @@ against the affine and spline (8 bins) flows, and a radial flow with 32
 centers. In full mode every flow runs in a fresh process, so the peak memory
 (max RSS growth over the first steps) is its own.
 
-The guard rows time the step that `train.fit_nll` compiles, with and without
-the check that skips non-finite steps, alternating the two in one process.
+The guard rows time the step that `train.fit_nll` compiles without a guard,
+with the check that skips non-finite steps, and with the round-trip check
+too (`round_trip_tolerance`), alternating them in one process.
 
 With `--interleave R` every flow is compiled in one process and timed in R
 rounds that alternate the flows, so that a change in the machine's load
@@ -33,6 +34,7 @@ import tf_keras
 
 from benchmarks import _timing
 from tfp_analytic import flows
+from tfp_analytic.train import _guard
 from tfp_analytic.train import _step
 
 CONFIGS = {
@@ -120,49 +122,53 @@ def measure_one(name, quick, batch_size, repeats):
               peak_rss_growth_mib=_max_rss_mib() - before)
 
 
-GUARD_FLOWS = ('affine', 'cubic_rational')
+GUARD_FLOWS = ('affine', 'cubic_rational', 'radial32')
+
+# The steps timed by `guard_cost`: (skip non-finite steps, round-trip
+# tolerance), as `train.fit_nll` compiles them.
+GUARD_VARIANTS = {'unguarded': (False, None), 'finite': (True, None),
+                  'round_trip': (True, 1e-3)}
 
 
 def guard_cost(name, quick, batch_size, repeats, rounds=5):
-  """Seconds per `fit_nll` step with and without the finite-step guard.
+  """Seconds per `fit_nll` step without a guard, with the finite-step guard,
+  and with the round-trip guard too (`round_trip_tolerance=1e-3`).
 
-  Both steps are XLA-compiled on the same flow (their own Adam); the median
-  of each is taken over `rounds` alternating measurements.
+  Every step is XLA-compiled on the same flow (each with its own Adam); the
+  median of each is taken over `rounds` alternating measurements.
   """
   flow = build(name, quick)
   x = tf.constant(np.random.default_rng(0).normal(0., 0.3, (batch_size, 2)),
                   tf.float32)
   strategy = tf.distribute.get_strategy()
-
-  def per_example_loss(batch, local_batch_size):
-    del local_batch_size
-    return -flow.log_prob(batch), {}
-
   steps = {}
-  for guard in (True, False):
+  for variant, (skip, tolerance) in GUARD_VARIANTS.items():
+    guard = _guard.RoundTripGuard(flow, tolerance)
+    per_example_loss = (lambda batch, _, guard=guard:
+                        (guard(-flow.log_prob(batch), batch)[0], {}))
     optimizer = tf_keras.optimizers.Adam(1e-5)
     optimizer.build(flow.trainable_variables)
-    steps[guard] = _step.make_step(
+    steps[variant] = _step.make_step(
         flow.trainable_variables, per_example_loss, optimizer, strategy,
-        batch_size, None, jit_compile=True, skip_nonfinite=guard)
-    steps[guard](x)  # Compile.
-  seconds = {True: [], False: []}
+        batch_size, None, jit_compile=True, skip_nonfinite=skip)
+    steps[variant](x)  # Compile.
+  seconds = {variant: [] for variant in steps}
   for _ in range(rounds):
-    for guard in (True, False):
-      seconds[guard].append(
-          _timing.median_seconds(steps[guard], x, repeats=repeats))
-  guarded, plain = (float(np.median(seconds[g])) for g in (True, False))
-  return dict(guarded_seconds=guarded, unguarded_seconds=plain,
-              overhead=guarded / plain - 1.)
+    for variant, step in steps.items():
+      seconds[variant].append(
+          _timing.median_seconds(step, x, repeats=repeats))
+  return {f'{variant}_seconds': float(np.median(values))
+          for variant, values in seconds.items()}
 
 
 def guard_table(results):
-  lines = ['| flow | step with guard (ms) | without (ms) | overhead |',
-           '|---|---|---|---|']
+  lines = ['| flow | no guard (ms) | finite guard (ms) | + round trip (ms) '
+           '| overheads |', '|---|---|---|---|---|']
   for name, r in results.items():
-    lines.append(f'| {name} | {1e3 * r["guarded_seconds"]:.2f} | '
-                 f'{1e3 * r["unguarded_seconds"]:.2f} | '
-                 f'{100. * r["overhead"]:+.1f} % |')
+    ms = [1e3 * r[f'{variant}_seconds'] for variant in GUARD_VARIANTS]
+    lines.append(f'| {name} | {ms[0]:.2f} | {ms[1]:.2f} | {ms[2]:.2f} | '
+                 f'{100. * (ms[1] / ms[0] - 1.):+.1f} %, '
+                 f'{100. * (ms[2] / ms[0] - 1.):+.1f} % |')
   return '\n'.join(lines)
 
 
@@ -262,7 +268,7 @@ def main(argv=None):
   parser.add_argument('--batch-size', type=int, default=256)
   parser.add_argument('--repeats', type=int, default=20)
   parser.add_argument('--guard', action='store_true',
-                      help='measure only the cost of the finite-step guard')
+                      help='measure only the cost of the training guards')
   parser.add_argument('--interleave', type=int, metavar='ROUNDS',
                       default=None, help='time every flow in one process, '
                       'alternating them over ROUNDS rounds')

@@ -32,8 +32,9 @@ def test_training_quick(tmp_path):
     assert r['steps_per_second'] > 0. and r['parameters'] > 0
   guard = json.loads(out.read_text())['guard']
   assert set(guard) == {'affine'}
-  assert guard['affine']['guarded_seconds'] > 0.
-  assert guard['affine']['unguarded_seconds'] > 0.
+  assert set(guard['affine']) == {f'{variant}_seconds'
+                                  for variant in training.GUARD_VARIANTS}
+  assert all(seconds > 0. for seconds in guard['affine'].values())
 
 
 def test_training_interleaved_rounds(tmp_path):
