@@ -111,9 +111,10 @@ def run(args):
 def best_radial_row(results, modes):
   """The radial row of the lowest test NLL, beside the paper's best radial
   flow (its comparison with coupling flows)."""
-  best = _fit.lowest_test_nll(results, [f'M={m}' for m in modes])
+  names = {f'M={m}': m for m in modes}
+  best = _fit.lowest_test_nll(results, names)
   row = results[best] if best else dict(test_nll=None, forward_kl=None)
-  return dict(modes=best and int(best[2:]), test_nll=row['test_nll'],
+  return dict(modes=names.get(best), test_nll=row['test_nll'],
               forward_kl=row['forward_kl'],
               paper=paper.numbers('spiral-radial', BEST_RADIAL))
 

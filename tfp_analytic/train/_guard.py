@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfp_analytic.flows.conditional import ConditionalFlow
+from tfp_analytic.train import _loop
 from tfp_analytic.train import metrics
 
 # The points of each batch whose round trip is checked: the weights, not
@@ -41,11 +42,11 @@ class RoundTripGuard:
 
   @property
   def refusal(self):
-    """What a refused step had, beside a non-finite loss or gradient."""
+    """What a refused step had, for the messages (`_loop.Run`'s `refusal`)."""
     if self.tolerance is None:
-      return ''
-    return (f', or a round trip error above `round_trip_tolerance` '
-            f'({self.tolerance:g})')
+      return _loop.NOT_FINITE
+    return (f'{_loop.NOT_FINITE}, or a round trip error above '
+            f'`round_trip_tolerance` ({self.tolerance:g})')
 
   def __call__(self, losses, x, *context):
     """`(losses, error)`: the per-example `losses`, all NaN where the round

@@ -221,7 +221,7 @@ class _NLL:
   def __init__(self, flow, tolerance):
     self._flow = flow
     self._guard = _guard.RoundTripGuard(flow, tolerance)
-    self.refusal = _loop.NOT_FINITE + self._guard.refusal
+    self.refusal = self._guard.refusal
     self.summarize = None if tolerance is None else (lambda diagnostics: {
         'round_trip_error': tf.reduce_max(diagnostics['round_trip_error'])})
 

@@ -9,7 +9,6 @@ import tf_keras
 from tfp_analytic.flows.conditional import ConditionalFlow
 from tfp_analytic.train import _checks
 from tfp_analytic.train import _guard
-from tfp_analytic.train import _loop
 from tfp_analytic.train import _step
 
 __all__ = ['FlowModel']
@@ -126,8 +125,7 @@ class FlowModel(tf_keras.Model):
       arguments['validation_data'] = (
           (validation,) if isinstance(self.flow, ConditionalFlow) and
           isinstance(validation, tuple) else validation)
-    stop = _StopOnBadSteps(self.max_bad_steps,
-                           _loop.NOT_FINITE + self._guard.refusal)
+    stop = _StopOnBadSteps(self.max_bad_steps, self._guard.refusal)
     arguments['callbacks'] = [*(arguments.get('callbacks') or []), stop]
     history = super().fit(**arguments)
     if stop.message is not None:
